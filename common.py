@@ -1,0 +1,28 @@
+"""What the category scripts share: the Inngest client, the side-effect ledger, the harness API.
+
+Scripts import from here only; the plumbing lives in the ``harness`` package behind it.
+"""
+
+from __future__ import annotations
+
+from harness.catalog import Category
+from harness.errors import ProbeTimeout
+from harness.evidence import Evidence, Rating
+from harness.ledger import side_effects
+from harness.suite import Probe, Suite
+from serve import make_client
+
+# Declares the functions. Only its app ID and serializer matter here: the app that serves them
+# builds its own client pointed at whichever dev server the harness found (serve.make_client).
+inngest_client = make_client()
+
+__all__ = [
+    "Category",
+    "Evidence",
+    "Probe",
+    "ProbeTimeout",
+    "Rating",
+    "Suite",
+    "inngest_client",
+    "side_effects",
+]

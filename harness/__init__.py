@@ -1,0 +1,1 @@
+"""The verification harness behind common.py: dev server, app, evidence, results, output."""

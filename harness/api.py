@@ -1,0 +1,199 @@
+"""Reading and steering runs through the dev server's own APIs.
+
+Two surfaces are used, each for what it does best (both checked against a real dev server):
+* REST v1 (``/v1/events/{id}/runs``, ``/v1/runs/{id}``, ``DELETE /v1/runs/{id}``): run status,
+  output and timestamps, and cancellation.
+* The GraphQL API the dev server UI uses (``/v0/gql``): the run's trace, which is where step
+  names, per-step status and attempt counts live.
+
+The dev server caches REST v1 GET responses per URL (``/v1/runs/{id}`` for 3 s,
+``/v1/events/{id}/runs`` for 15 s). Polling those URLs as they are would read stale data, so
+every REST read here carries a unique query parameter.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from .errors import ProbeTimeout
+
+FINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELLED", "SKIPPED", "OVERFLOWED"})
+_nonce = itertools.count()
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value or value.startswith("0001-"):
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
+class Run:
+    id: str
+    status: str  # upper case: COMPLETED, FAILED, CANCELLED, RUNNING, QUEUED, ...
+    output: Any
+    started_at: datetime | None
+    ended_at: datetime | None
+    raw: dict[str, Any] = field(repr=False)
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at and self.ended_at:
+            return (self.ended_at - self.started_at).total_seconds()
+        return None
+
+    @classmethod
+    def from_rest(cls, data: dict[str, Any]) -> Run:
+        status = str(data.get("status", "UNKNOWN")).upper()
+        return cls(
+            id=str(data["run_id"]),
+            status="QUEUED" if status == "SCHEDULED" else status,
+            output=data.get("output"),
+            started_at=_parse_time(data.get("run_started_at")),
+            ended_at=_parse_time(data.get("ended_at")),
+            raw=data,
+        )
+
+
+@dataclass(frozen=True)
+class Span:
+    """One node of a run's trace: the run itself, a step, or an attempt of a step."""
+
+    name: str
+    status: str
+    attempts: int | None
+    step_op: str | None
+    step_id: str | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    children: list[Span]
+
+    @classmethod
+    def from_gql(cls, data: dict[str, Any]) -> Span:
+        return cls(
+            name=data.get("name") or "",
+            status=data.get("status") or "UNKNOWN",
+            attempts=data.get("attempts"),
+            step_op=data.get("stepOp"),
+            step_id=data.get("stepID"),
+            started_at=_parse_time(data.get("startedAt")),
+            ended_at=_parse_time(data.get("endedAt")),
+            children=[cls.from_gql(c) for c in data.get("childrenSpans") or []],
+        )
+
+    def walk(self) -> Iterator[Span]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def steps(self, name: str | None = None) -> list[Span]:
+        """Step spans (direct children of the run), optionally only those called ``name``."""
+        return [s for s in self.children if name is None or s.name == name]
+
+
+_SPAN_FIELDS = "name status attempts stepOp stepID startedAt endedAt"
+_TRACE_QUERY = (
+    "query Trace($runID: String!) { run(runID: $runID) { status trace { "
+    + _SPAN_FIELDS
+    + " childrenSpans { "
+    + _SPAN_FIELDS
+    + " childrenSpans { "
+    + _SPAN_FIELDS
+    + " } } } } }"
+)
+
+
+class DevServerAPI:
+    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(base_url=self.url, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _get(self, path: str) -> Any:
+        response = self._http.get(path, params={"_": f"{time.time_ns()}-{next(_nonce)}"})
+        response.raise_for_status()
+        return response.json()
+
+    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = self._http.post("/v0/gql", json={"query": query, "variables": variables or {}})
+        response.raise_for_status()
+        body = response.json()
+        if body.get("errors"):
+            raise RuntimeError(f"GraphQL error: {body['errors']}")
+        return dict(body["data"])
+
+    # --- events -------------------------------------------------------------------------------
+    def send(self, name: str, data: dict[str, Any], *, event_id: str | None = None) -> str:
+        """Send one event the way a producer would (``POST /e/{key}``); returns its event ID."""
+        event: dict[str, Any] = {"name": name, "data": data}
+        if event_id is not None:
+            event["id"] = event_id
+        response = self._http.post("/e/suite-key", json=event)
+        response.raise_for_status()
+        ids = response.json().get("ids") or []
+        if len(ids) != 1:
+            raise RuntimeError(f"expected one event ID from the dev server, got {response.text}")
+        return str(ids[0])
+
+    def runs_for_event(self, event_id: str) -> list[Run]:
+        return [Run.from_rest(r) for r in self._get(f"/v1/events/{event_id}/runs")["data"] or []]
+
+    def wait_for_runs(self, event_id: str, *, count: int = 1, timeout: float) -> list[Run]:
+        """Runs the event started, once there are ``count`` of them (bounded by ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        runs: list[Run] = []
+        while time.monotonic() < deadline:
+            runs = self.runs_for_event(event_id)
+            if len(runs) >= count:
+                return runs
+            time.sleep(0.2)
+        raise ProbeTimeout(
+            f"event {event_id} started {len(runs)} run(s) within {timeout:.0f}s, expected {count}"
+        )
+
+    # --- runs ---------------------------------------------------------------------------------
+    def get_run(self, run_id: str) -> Run:
+        return Run.from_rest(self._get(f"/v1/runs/{run_id}")["data"])
+
+    def wait_for_run(self, run_id: str, *, timeout: float, poll: float = 0.25) -> Run:
+        """The run once it reaches a final status; ProbeTimeout with its last status otherwise."""
+        deadline = time.monotonic() + timeout
+        run = self.get_run(run_id)
+        while not run.final and time.monotonic() < deadline:
+            time.sleep(poll)
+            run = self.get_run(run_id)
+        if not run.final:
+            raise ProbeTimeout(f"run {run_id} was still {run.status} after {timeout:.0f}s")
+        return run
+
+    def trace(self, run_id: str) -> Span:
+        data = self.graphql(_TRACE_QUERY, {"runID": run_id})
+        trace = (data.get("run") or {}).get("trace")
+        if not trace:
+            raise RuntimeError(f"the dev server has no trace for run {run_id}")
+        return Span.from_gql(trace)
+
+    def cancel(self, run_id: str) -> None:
+        self._http.delete(f"/v1/runs/{run_id}").raise_for_status()
+
+    # --- apps and functions -------------------------------------------------------------------
+    def function_slugs(self) -> set[str]:
+        data = self.graphql("query { functions { slug } }")
+        return {f["slug"] for f in data.get("functions") or []}
+
+    def app_errors(self) -> dict[str, str]:
+        data = self.graphql("query { apps { name url error } }")
+        return {a["url"] or a["name"]: a["error"] for a in data.get("apps") or [] if a["error"]}

@@ -1,0 +1,174 @@
+"""The app under test: one URL for the whole run, served in-process or by a child process.
+
+Most items use the in-process server (fast, simple). An item that must crash the app uses
+:meth:`AppHost.run_as_process`, which moves serving to a child process on the *same* port, so
+the dev server keeps calling the same URL while the probe SIGKILLs and restarts it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import httpx
+import inngest
+
+import serve
+
+from .api import DevServerAPI
+from .errors import SetupError
+
+Functions = list[inngest.Function[Any]]
+
+
+class AppProcess:
+    """``python serve.py`` for one script's functions, as a child process that can be killed."""
+
+    def __init__(self, host: AppHost, functions: Functions) -> None:
+        self._host = host
+        self._names = serve.attribute_names(host.module, functions)
+        self._process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def start(self, functions: Functions | None = None, *, timeout: float = 30.0) -> None:
+        """Start serving (again); ``functions`` swaps in other code under the same IDs."""
+        if functions is not None:
+            self._names = serve.attribute_names(self._host.module, functions)
+        host = self._host
+        command = [
+            sys.executable, str(Path(serve.__file__).resolve()),
+            "--script", str(host.script), "--functions", ",".join(self._names),
+            "--port", str(host.port), "--dev-server-url", host.dev_server_url, "--no-sync",
+        ]  # fmt: skip
+        with host.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+        self.starts += 1
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"the app process exited at start-up:\n{host.log_tail()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(host.url, timeout=1.0).status_code == 200:
+                    return
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError(f"the app process did not answer within {timeout:.0f}s")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hooks, in-flight requests die with the process."""
+        if self._process and self._process.poll() is None:
+            os.kill(self._process.pid, signal.SIGKILL)
+            self._process.wait(timeout=10)
+        self._process = None
+
+
+class AppHost:
+    def __init__(self, script: Path, module: ModuleType, workdir: Path, port: int) -> None:
+        self.script = script
+        self.module = module
+        self.port = port
+        self.workdir = workdir
+        self.dev_server_url = ""
+        self._functions: Functions = []
+        self._in_process: serve.InProcessServer | None = None
+        self._log_handler: logging.Handler | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{serve.SERVE_PATH}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / "app.log"
+
+    def log_tail(self, lines: int = 15) -> str:
+        if not self.log_path.exists():
+            return "(no log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def start(self, functions: Functions, dev_server_url: str) -> None:
+        self._functions = functions
+        self.dev_server_url = dev_server_url
+        self._capture_sdk_logs()
+        self._start_in_process()
+
+    def _capture_sdk_logs(self) -> None:
+        # The SDK's log lines (warnings about steps, errors) are evidence; keep them in a file.
+        if self._log_handler is None:
+            self._log_handler = logging.FileHandler(self.log_path)
+            self._log_handler.setFormatter(
+                logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+            )
+            sdk_logger = logging.getLogger("inngest")
+            sdk_logger.addHandler(self._log_handler)
+            sdk_logger.setLevel(logging.INFO)
+            sdk_logger.propagate = False
+
+    def _start_in_process(self) -> None:
+        server = serve.InProcessServer(
+            serve.build_app(self._functions, self.dev_server_url), self.port
+        )
+        try:
+            server.start()
+        except RuntimeError as exc:
+            raise SetupError(f"cannot serve the app on port {self.port}: {exc}") from exc
+        self._in_process = server
+
+    def stop(self) -> None:
+        if self._in_process:
+            self._in_process.stop()
+            self._in_process = None
+
+    @contextlib.contextmanager
+    def run_as_process(self, functions: Functions | None = None) -> Iterator[AppProcess]:
+        """Serve from a killable child process for the duration of the block."""
+        self.stop()
+        process = AppProcess(self, functions or self._functions)
+        try:
+            process.start()
+            yield process
+        finally:
+            process.kill()
+            self._start_in_process()
+
+    def sync(self, api: DevServerAPI, *, timeout: float = 20.0) -> set[str]:
+        """Sync the app and confirm the dev server registered every function; SetupError if not."""
+        try:
+            response = serve.sync(self.url)
+        except httpx.HTTPError as exc:
+            raise SetupError(f"could not reach the app at {self.url} to sync it: {exc}") from exc
+        if response.status_code != 200:
+            raise SetupError(
+                f"the dev server rejected the sync of {self.url} (HTTP {response.status_code}): "
+                f"{response.text[:500]}"
+            )
+        expected = {fn.get_id() for fn in self._functions}
+        deadline = time.monotonic() + timeout
+        registered: set[str] = set()
+        while time.monotonic() < deadline:
+            registered = api.function_slugs()
+            if expected <= registered:
+                return expected
+            time.sleep(0.2)
+        raise SetupError(
+            f"after syncing, the dev server lists {len(expected & registered)} of {len(expected)} "
+            f"functions; missing: {sorted(expected - registered)}; app errors: {api.app_errors()}"
+        )

@@ -1,0 +1,279 @@
+"""Finding, starting, restarting and stopping an Inngest dev server.
+
+Order of discovery (README, "Getting a dev server"):
+1. ``INNGEST_DEV_SERVER_URL``, if set and answering ``GET /dev``;
+2. an ``inngest`` / ``inngest-cli`` binary named by ``INNGEST_DEV_SERVER_BIN`` or found on PATH;
+3. ``npx --yes inngest-cli@PINNED_CLI_VERSION``, where npx can install it;
+otherwise :class:`SetupError` with instructions.
+
+A server this module starts gets a free port for every listener it opens (HTTP, connect
+gateway, gRPC, debug API), so it never collides with another dev server on the machine, and
+is stopped when the Python process exits.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .errors import SetupError
+
+PINNED_CLI_VERSION = "1.43.0"
+URL_ENV = "INNGEST_DEV_SERVER_URL"
+BIN_ENV = "INNGEST_DEV_SERVER_BIN"
+BINARY_NAMES = ("inngest", "inngest-cli")
+
+# Retries in the dev server default to a 15 s .. 2 h table plus up to 30 s of jitter. The suite
+# runs with a 1 s linear interval so every check finishes in bounded time; the flag is recorded
+# in the results, and retry timing itself belongs to the RT category.
+RETRY_INTERVAL_S = 1
+
+HOW_TO_GET_ONE = f"""No Inngest dev server could be found or started.
+Provide one of:
+  * {URL_ENV}=http://127.0.0.1:8288   a dev server you started yourself (`inngest dev`)
+  * {BIN_ENV}=/path/to/inngest        an inngest-cli binary the suite starts and stops
+  * `inngest` or `inngest-cli` on PATH
+  * npx with access to the inngest-cli@{PINNED_CLI_VERSION} package and its binary download
+See README.md, "Getting a dev server"."""
+
+Log = Callable[[str], None]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def fetch_info(url: str, timeout: float = 2.0) -> dict[str, Any] | None:
+    """The dev server's ``GET /dev`` document, or None when nothing answers there."""
+    try:
+        response = httpx.get(f"{url.rstrip('/')}/dev", timeout=timeout)
+        body = response.json()
+    except (httpx.HTTPError, ValueError):
+        return None
+    if response.status_code != 200 or not isinstance(body, dict) or "version" not in body:
+        return None
+    return body
+
+
+@dataclass
+class _Ports:
+    http: int = field(default_factory=free_port)
+    connect_gateway: int = field(default_factory=free_port)
+    connect_gateway_grpc: int = field(default_factory=free_port)
+    connect_executor_grpc: int = field(default_factory=free_port)
+    debug_api: int = field(default_factory=free_port)
+
+    def flags(self) -> list[str]:
+        return [
+            "--port", str(self.http),
+            "--connect-gateway-port", str(self.connect_gateway),
+            "--connect-gateway-grpc-port", str(self.connect_gateway_grpc),
+            "--connect-executor-grpc-port", str(self.connect_executor_grpc),
+            "--debug-api-port", str(self.debug_api),
+        ]  # fmt: skip
+
+
+class DevServer:
+    """A dev server the suite talks to: one it found, or one it started (``owned``)."""
+
+    def __init__(
+        self,
+        url: str,
+        version: str,
+        source: str,
+        *,
+        launcher: list[str] | None = None,
+        serve_url: str | None = None,
+        workdir: Path | None = None,
+        ports: _Ports | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.version = version
+        self.source = source
+        self._launcher = launcher
+        self._serve_url = serve_url
+        self._workdir = workdir
+        self._ports = ports
+        self._process: subprocess.Popen[bytes] | None = None
+        self.persist = False
+        self.restarts = 0
+
+    @property
+    def owned(self) -> bool:
+        return self._launcher is not None
+
+    @property
+    def log_path(self) -> Path | None:
+        return self._workdir / "devserver.log" if self._workdir else None
+
+    def flags(self) -> list[str]:
+        if not self.owned:
+            return []
+        assert self._serve_url and self._ports
+        flags = ["dev", "--no-discovery", "--no-poll", "-u", self._serve_url, "--host", "127.0.0.1"]
+        flags += self._ports.flags()
+        flags += ["--retry-interval", str(RETRY_INTERVAL_S)]
+        if self.persist:
+            assert self._workdir
+            flags += ["--persist", "--sqlite-dir", str(self._workdir / "sqlite")]
+        return flags
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "version": self.version,
+            "source": self.source,
+            "owned": self.owned,
+            "command": [*(self._launcher or []), *self.flags()] if self.owned else None,
+        }
+
+    # --- lifecycle of an owned server ----------------------------------------------------------
+    def start(self, *, timeout: float = 60.0) -> None:
+        assert self._launcher and self._workdir, "only a dev server the suite owns can start"
+        self._workdir.mkdir(parents=True, exist_ok=True)
+        busy = [
+            p for p in (self._ports.__dict__.values() if self._ports else []) if not port_is_free(p)
+        ]
+        if busy:
+            raise SetupError(f"port(s) {busy} are already in use; cannot start the dev server")
+        assert self.log_path
+        log = self.log_path.open("ab")
+        self._process = subprocess.Popen(
+            [*self._launcher, *self.flags()],
+            cwd=self._workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group, so stop() also ends npx's child
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise SetupError(
+                    f"the dev server exited with code {self._process.returncode} at start-up:\n"
+                    f"{self.log_tail()}"
+                )
+            info = fetch_info(self.url, timeout=1.0)
+            if info:
+                self.version = str(info["version"])
+                return
+            time.sleep(0.2)
+        self.stop()
+        raise SetupError(f"the dev server did not answer within {timeout:.0f}s:\n{self.log_tail()}")
+
+    def stop(self, *, grace: float = 10.0) -> None:
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=grace)
+
+    def restart(self, *, persist: bool | None = None, wipe: bool = False) -> None:
+        """Stop and start again on the same ports, optionally switching ``--persist``."""
+        self.stop()
+        if persist is not None:
+            self.persist = persist
+        if wipe and self._workdir:
+            shutil.rmtree(self._workdir / "sqlite", ignore_errors=True)
+        self.restarts += 1
+        self.start()
+
+    def log_tail(self, lines: int = 15) -> str:
+        if not self.log_path or not self.log_path.exists():
+            return "(no log)"
+        text = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+
+def _binary() -> str | None:
+    named = os.environ.get(BIN_ENV)
+    if named:
+        path = shutil.which(named) or (named if os.access(named, os.X_OK) else None)
+        if path is None:
+            raise SetupError(f"{BIN_ENV}={named} is not an executable file")
+        return path
+    for name in BINARY_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def _npx_launcher(log: Log) -> list[str] | None:
+    npx = shutil.which("npx")
+    if npx is None:
+        return None
+    launcher = [npx, "--yes", "--ignore-scripts=false", f"inngest-cli@{PINNED_CLI_VERSION}"]
+    log(f"trying {' '.join(launcher[1:])} (downloads the CLI and its binary)")
+    try:
+        probe = subprocess.run(
+            [*launcher, "version"], capture_output=True, timeout=180, stdin=subprocess.DEVNULL
+        )
+    except subprocess.TimeoutExpired:
+        log("npx did not finish installing inngest-cli within 180s")
+        return None
+    if probe.returncode != 0:
+        log(f"npx could not run inngest-cli (exit {probe.returncode})")
+        return None
+    return launcher
+
+
+def discover(serve_url: str, workdir: Path, *, log: Log = print) -> DevServer:
+    """Find a dev server, or start one that will sync ``serve_url``; see the module docstring."""
+    url = os.environ.get(URL_ENV)
+    if url:
+        info = fetch_info(url)
+        if info:
+            return DevServer(url, str(info["version"]), f"{URL_ENV}={url}")
+        log(f"{URL_ENV}={url} does not answer GET /dev; looking for a binary instead")
+
+    binary = _binary()
+    launcher, source = ([binary], f"binary {binary}") if binary else (None, "")
+    if launcher is None:
+        launcher = _npx_launcher(log)
+        source = f"npx inngest-cli@{PINNED_CLI_VERSION}"
+    if launcher is None:
+        raise SetupError(HOW_TO_GET_ONE)
+
+    server = DevServer(
+        f"http://127.0.0.1:{(ports := _Ports()).http}",
+        "unknown",
+        source,
+        launcher=launcher,
+        serve_url=serve_url,
+        workdir=workdir,
+        ports=ports,
+    )
+    server.start()
+    atexit.register(server.stop)
+    return server

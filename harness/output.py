@@ -1,0 +1,96 @@
+"""Rendering results for people (rich tables); JSON output is ResultsFile.to_json."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .catalog import STAR_LABELS, CatalogItem
+from .evidence import DOCUMENTED_LABEL, CheckOutcome, ItemResult, ItemStatus
+from .results import ResultsFile
+
+
+def stars(n: int | None) -> str:
+    return "—" if n is None else "★" * n + "☆" * (5 - n)
+
+
+def _verdict(result: ItemResult) -> Text:
+    if result.status is ItemStatus.ERROR:
+        return Text("ERROR", style="bold red")
+    assert result.rating
+    text = Text(STAR_LABELS[result.rating.stars], style="green" if result.good else "yellow")
+    if result.differs_from_original:
+        text.append(f"\n(original: {stars(result.original_stars)})", style="dim")
+    return text
+
+
+def _evidence(result: ItemResult) -> Text:
+    text = Text()
+    symbols = {CheckOutcome.PASSED: ("✔", "green"), CheckOutcome.FAILED: ("✘", "red")}
+    for check in result.evidence.checks:
+        symbol, style = symbols.get(check.outcome, ("○", "dim"))
+        text.append(f"{symbol} ", style=style)
+        text.append(check.description)
+        if check.outcome is CheckOutcome.NOT_RUN:
+            text.append(f" (not run: {check.reason})", style="dim")
+        text.append("\n")
+    for m in result.evidence.measurements:
+        text.append(f"≈ {m.key} = {m.value:g} {m.unit}\n", style="cyan")
+    for fact in result.evidence.facts:
+        text.append(f"📄 {fact.claim} [{DOCUMENTED_LABEL}: {fact.source}]\n", style="magenta")
+    return text
+
+
+def item_done(console: Console, result: ItemResult) -> None:
+    if result.status is ItemStatus.ERROR:
+        first_line = (result.error or "").splitlines()[0] if result.error else ""
+        console.print(f"[red]✘ {result.id} {result.name}: error[/] — {first_line}")
+        return
+    console.print(
+        f"{'[green]✔' if result.good else '[yellow]▲'} {result.id} {result.name}[/] "
+        f"{stars(result.stars)} ({result.duration_s:.1f}s)"
+    )
+
+
+def results_table(console: Console, results: ResultsFile) -> None:
+    table = Table(title=f"{results.category} — {results.script}", show_lines=True, expand=True)
+    table.add_column("Item", no_wrap=True)
+    table.add_column("Stars", no_wrap=True)
+    table.add_column("Verdict")
+    table.add_column("Reason", ratio=2)
+    table.add_column("Evidence", ratio=3)
+    for result in results.items.values():
+        reason = result.rating.reason if result.rating else (result.error or "").split("\n")[0]
+        name = f"{result.id}\n{result.name}" + ("\n[b]fail-close[/]" if result.fail_close else "")
+        table.add_row(name, stars(result.stars), _verdict(result), reason, _evidence(result))
+    console.print(table)
+
+    summary = results.summary()
+    console.print(
+        f"{summary.rated} rated: {summary.good} good (★★★+), {summary.not_good} not good"
+        + (f", {summary.errors} errored" if summary.errors else "")
+    )
+    if summary.differ_from_original:
+        console.print(
+            "differs from the original report: " + ", ".join(summary.differ_from_original)
+        )
+    if summary.fail_close:
+        state = "[green]pass[/]" if summary.fail_close_passed else "[red]FAIL[/]"
+        detail = ", ".join(f"{k} {stars(v)}" for k, v in summary.fail_close.items())
+        console.print(f"fail-close items: {state} ({detail})")
+
+
+def item_list(console: Console, items: list[tuple[CatalogItem, float]]) -> None:
+    table = Table(title="Items")
+    for column in ("ID", "Name", "Fail-close", "Time budget", "Original"):
+        table.add_column(column)
+    for entry, timeout in items:
+        table.add_row(
+            entry.id,
+            entry.name,
+            entry.fail_close or "",
+            f"{timeout:.0f}s",
+            stars(entry.original_stars),
+        )
+    console.print(table)

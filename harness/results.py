@@ -1,0 +1,112 @@
+"""The saved results of a category script: ``results/<script>.json``.
+
+The file is rewritten atomically (temporary file + rename) after every item, so a crash or an
+interrupt loses nothing that was already measured. Running a subset (``--item``) replaces those
+items and keeps the others; each item names the session (environment) it was measured in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+from datetime import datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from .catalog import GOOD_THRESHOLD, ITEMS
+from .evidence import ItemResult, ItemStatus
+
+SCHEMA_VERSION = 1
+
+
+class Session(BaseModel):
+    """One invocation of a script: where and against what its items were measured."""
+
+    id: str
+    started_at: datetime
+    argv: list[str]
+    python: str = Field(default_factory=lambda: platform.python_version())
+    platform: str = Field(default_factory=platform.platform)
+    sdk_version: str = Field(default_factory=lambda: version("inngest"))
+    dev_server: dict[str, Any] = Field(default_factory=dict)
+
+
+class Summary(BaseModel):
+    rated: int
+    good: int
+    not_good: int
+    errors: int
+    differ_from_original: list[str]
+    fail_close: dict[str, int | None]  # item -> stars, for fail-close items that were run
+    fail_close_passed: bool
+
+
+class ResultsFile(BaseModel):
+    schema_version: int = SCHEMA_VERSION
+    script: str
+    category: str
+    sessions: dict[str, Session] = Field(default_factory=dict)
+    items: dict[str, ItemResult] = Field(default_factory=dict)
+
+    def record(self, result: ItemResult) -> None:
+        self.items[result.id] = result
+        order = list(ITEMS)
+        self.items = dict(sorted(self.items.items(), key=lambda kv: order.index(kv[0])))
+        # Sessions no item refers to any more are history nobody can read: drop them.
+        used = {r.session for r in self.items.values()}
+        self.sessions = {k: v for k, v in self.sessions.items() if k in used or k == result.session}
+
+    def summary(self) -> Summary:
+        results = list(self.items.values())
+        rated = [r for r in results if r.status is ItemStatus.RATED]
+        fail_close = {r.id: r.stars for r in results if r.fail_close}
+        return Summary(
+            rated=len(rated),
+            good=sum(r.good for r in rated),
+            not_good=sum(not r.good for r in rated),
+            errors=sum(r.status is ItemStatus.ERROR for r in results),
+            differ_from_original=[r.id for r in rated if r.differs_from_original],
+            fail_close=fail_close,
+            fail_close_passed=all(
+                s is not None and s >= GOOD_THRESHOLD for s in fail_close.values()
+            ),
+        )
+
+    def to_json(self) -> str:
+        document = self.model_dump(mode="json")
+        document["summary"] = self.summary().model_dump(mode="json")
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def load(path: Path, script: str, category: str) -> ResultsFile:
+    """The saved results at ``path``, or an empty document when there are none (or unreadable)."""
+    if path.exists():
+        try:
+            data = json.loads(path.read_text())
+            data.pop("summary", None)
+            loaded = ResultsFile.model_validate(data)
+            if loaded.schema_version == SCHEMA_VERSION and loaded.script == script:
+                return loaded
+        except (ValueError, ValidationError) as exc:
+            print(f"warning: ignoring unreadable {path}: {exc}", file=sys.stderr)
+    return ResultsFile(script=script, category=category)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

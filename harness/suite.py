@@ -1,0 +1,378 @@
+"""Declaring items and running a category script.
+
+A category script reads as a list of items::
+
+    suite = Suite(__file__, Category.EX)
+
+    @suite.item("EX-01", functions=[progress_workflow])
+    def progress_guarantee(probe: Probe) -> None:
+        ...                                    # drive real runs, record checks
+
+    @progress_guarantee.rubric
+    def _(evidence: Evidence) -> Rating:       # evidence in, stars out
+        ...
+
+    if __name__ == "__main__":
+        suite.main()
+
+Everything else (dev server, app, sync, waiting, saving, printing) happens here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import inngest
+from rich.console import Console
+
+from . import output
+from .api import DevServerAPI, Run
+from .app import AppHost
+from .catalog import CatalogItem, Category, lookup
+from .devserver import DevServer, discover, free_port
+from .errors import ExitCode, ProbeTimeout, SetupError
+from .evidence import Evidence, ItemResult, ItemStatus, Rating, utcnow
+from .ledger import Ledger, side_effects
+from .results import ResultsFile, Session, load, write_atomically
+
+ProbeFn = Callable[["Probe"], None]
+RubricFn = Callable[[Evidence], Rating]
+Functions = list[inngest.Function[Any]]
+
+SCRIPT_OF: dict[Category, str] = {
+    Category.EX: "01_ex_execution_semantics.py",
+    Category.RT: "02_rt_retry_timeout.py",
+    Category.WF: "03_wf_workflow_primitives.py",
+    Category.SG: "04_sg_signals_events.py",
+    Category.VR: "05_vr_versioning.py",
+    Category.CP: "06_cp_compensation.py",
+    Category.PF: "07_pf_performance.py",
+    Category.OP: "08_op_operations.py",
+    Category.OB: "09_ob_observability.py",
+    Category.DX: "10_dx_developer_experience.py",
+    Category.AI: "11_ai_agent_integration.py",
+}
+
+
+class Item:
+    """One catalog item as a script implements it: its functions, probe and rubric."""
+
+    def __init__(
+        self, entry: CatalogItem, probe: ProbeFn, functions: Functions, timeout: float
+    ) -> None:
+        self.entry = entry
+        self.probe = probe
+        self.functions = functions
+        self.timeout = timeout
+        self._rubric: RubricFn | None = None
+
+    @property
+    def id(self) -> str:
+        return self.entry.id
+
+    def rubric(self, fn: RubricFn) -> RubricFn:
+        """Decorator: the function that turns this item's evidence into stars."""
+        self._rubric = fn
+        return fn
+
+    def rate(self, evidence: Evidence) -> Rating:
+        if self._rubric is None:
+            raise NotImplementedError(f"{self.id} has no rubric")
+        return self._rubric(evidence)
+
+
+class Probe:
+    """What an item's probe works with: the dev server, the app, the ledger and its evidence."""
+
+    def __init__(
+        self,
+        item: Item,
+        api: DevServerAPI,
+        app: AppHost,
+        devserver: DevServer,
+        ledger: Ledger,
+        progress: Callable[[str], None],
+    ) -> None:
+        self.item = item
+        self.api = api
+        self.app = app
+        self.devserver = devserver
+        self.ledger = ledger
+        self.evidence = Evidence()
+        self.tag = uuid.uuid4().hex[:8]  # makes this probe's ledger keys and event data unique
+        self._progress = progress
+        self._deadline = time.monotonic() + item.timeout
+
+    # evidence
+    @property
+    def check(self) -> Callable[..., bool]:
+        return self.evidence.check
+
+    @property
+    def not_run(self) -> Callable[..., None]:
+        return self.evidence.not_run
+
+    @property
+    def measure(self) -> Callable[..., float]:
+        return self.evidence.measure
+
+    @property
+    def document(self) -> Callable[..., None]:
+        return self.evidence.document
+
+    def say(self, message: str) -> None:
+        """Show what the probe is doing now in the progress display."""
+        self._progress(f"{self.item.id} · {message}")
+
+    # time
+    def remaining(self) -> float:
+        return max(0.0, self._deadline - time.monotonic())
+
+    def bound(self, timeout: float) -> float:
+        """``timeout`` clamped to what is left of this item's time budget."""
+        if self.remaining() <= 0:
+            raise ProbeTimeout(f"{self.item.id} used up its {self.item.timeout:.0f}s budget")
+        return min(timeout, self.remaining())
+
+    # runs
+    def key(self, name: str) -> str:
+        """A ledger key unique to this probe invocation."""
+        return f"{self.item.id}:{self.tag}:{name}"
+
+    def send(
+        self, name: str, data: dict[str, Any] | None = None, *, event_id: str | None = None
+    ) -> str:
+        return self.api.send(name, {"tag": self.tag, **(data or {})}, event_id=event_id)
+
+    def run_of(self, event_id: str, *, timeout: float = 20.0) -> str:
+        """The ID of the (first) run that ``event_id`` started."""
+        return self.api.wait_for_runs(event_id, timeout=self.bound(timeout))[0].id
+
+    def wait(self, run_id: str, *, timeout: float = 60.0) -> Run:
+        self.say(f"waiting for run {run_id[-8:]} to finish")
+        return self.api.wait_for_run(run_id, timeout=self.bound(timeout))
+
+    def trigger(
+        self, name: str, data: dict[str, Any] | None = None, *, timeout: float = 60.0
+    ) -> Run:
+        """Send an event, then wait for the run it starts to finish."""
+        return self.wait(self.run_of(self.send(name, data)), timeout=timeout)
+
+    def wait_for_effect(self, name: str, count: int = 1, *, timeout: float = 30.0) -> bool:
+        self.say(f"waiting for {name!r} (x{count})")
+        return self.ledger.wait_for(self.key(name), count, timeout=self.bound(timeout))
+
+    def effects(self, name: str) -> int:
+        return self.ledger.count(self.key(name))
+
+
+class Suite:
+    def __init__(self, script: str, category: Category) -> None:
+        self.script = Path(script).resolve()
+        self.category = category
+        self.items: dict[str, Item] = {}
+
+    def item(
+        self, item_id: str, *, functions: Functions, timeout: float = 180.0
+    ) -> Callable[[ProbeFn], Item]:
+        entry = lookup(item_id)
+        if entry.category is not self.category:
+            raise ValueError(f"{item_id} is not in category {self.category.name}")
+
+        def declare(probe: ProbeFn) -> Item:
+            item = Item(entry, probe, functions, timeout)
+            self.items[entry.id] = item
+            return item
+
+        return declare
+
+    def functions(self) -> Functions:
+        """Every function the script's items serve by default (each once)."""
+        seen: dict[int, inngest.Function[Any]] = {}
+        for item in self.items.values():
+            for fn in item.functions:
+                seen.setdefault(id(fn), fn)
+        return list(seen.values())
+
+    def select(self, requested: Sequence[str]) -> list[Item]:
+        """The items to run; SetupError for IDs that are unknown or belong to another script."""
+        if not requested:
+            return list(self.items.values())
+        chosen: list[Item] = []
+        for raw in requested:
+            try:
+                entry = lookup(raw)
+            except KeyError as exc:
+                raise SetupError(str(exc.args[0])) from None
+            if entry.id not in self.items:
+                owner = SCRIPT_OF[entry.category]
+                raise SetupError(f"{entry.id} ({entry.name}) is evaluated by {owner}, not here")
+            chosen.append(self.items[entry.id])
+        return chosen
+
+    def main(self, argv: list[str] | None = None) -> NoReturn:
+        sys.exit(run(self, argv))
+
+
+def _parse_args(suite: Suite, argv: list[str] | None) -> argparse.Namespace:
+    ids = ", ".join(suite.items)
+    parser = argparse.ArgumentParser(
+        prog=suite.script.name,
+        description=f"Verify Inngest's {suite.category.value} items ({ids}) against a dev server.",
+        epilog=(
+            "exit codes: 0 all rated and fail-close items pass; 1 a fail-close item rated below "
+            "3 stars; 2 cannot run (usage, no dev server, busy port, rejected sync); "
+            "3 an item's probe errored. Dev server: see README, 'Getting a dev server'."
+        ),
+    )
+    parser.add_argument(
+        "--item", action="append", default=[], metavar="ID",
+        help="run only this item (repeatable or comma-separated, e.g. --item EX-01,EX-03)",
+    )  # fmt: skip
+    parser.add_argument("--list", action="store_true", help="list the items and exit")
+    parser.add_argument("--json", action="store_true", help="print results as JSON on stdout")
+    parser.add_argument(
+        "--results-dir", type=Path, default=suite.script.parent / "results",
+        help="where results/<script>.json is written (default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument("--no-save", action="store_true", help="do not write the results file")
+    args = parser.parse_args(argv)
+    args.item = [part for raw in args.item for part in raw.split(",") if part.strip()]
+    return args
+
+
+def run(suite: Suite, argv: list[str] | None = None) -> int:
+    args = _parse_args(suite, argv)
+    console = Console(stderr=True)
+    if args.list:
+        output.item_list(Console(), [(i.entry, i.timeout) for i in suite.items.values()])
+        return ExitCode.OK
+    try:
+        selected = suite.select(args.item)
+    except SetupError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return exc.exit_code
+
+    path = args.results_dir / f"{suite.script.stem}.json"
+    results = load(path, suite.script.name, suite.category.value)
+    session = Session(id=utcnow().strftime("%Y%m%dT%H%M%SZ"), started_at=utcnow(), argv=sys.argv)
+
+    def save() -> None:
+        if not args.no_save:
+            write_atomically(path, results.to_json())
+
+    try:
+        with _environment(suite, console) as (api, app, devserver):
+            session.dev_server = devserver.describe()
+            results.sessions[session.id] = session
+            with console.status("starting") as status:
+                for item in selected:
+                    result = _run_item(item, api, app, devserver, session.id, status.update)
+                    results.record(result)
+                    save()
+                    output.item_done(console, result)
+    except SetupError as exc:
+        console.print(f"[red]cannot run:[/] {exc}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/]; results measured so far are saved")
+        return ExitCode.INTERRUPTED
+
+    shown = ResultsFile(
+        script=results.script,
+        category=results.category,
+        sessions={session.id: session},
+        items={item.id: results.items[item.id] for item in selected},
+    )
+    if args.json:
+        sys.stdout.write(shown.to_json())
+    else:
+        output.results_table(Console(), shown)
+        if not args.no_save:
+            console.print(f"results saved to {path}")
+    summary = shown.summary()
+    if summary.errors:
+        return ExitCode.ITEM_ERROR
+    return ExitCode.OK if summary.fail_close_passed else ExitCode.FAIL_CLOSE
+
+
+@contextlib.contextmanager
+def _environment(
+    suite: Suite, console: Console
+) -> Iterator[tuple[DevServerAPI, AppHost, DevServer]]:
+    """Dev server + app + ledger for one invocation, torn down afterwards whatever happens."""
+    with tempfile.TemporaryDirectory(prefix="inngest-suite-") as tmp:
+        workdir = Path(tmp)
+        side_effects.use(workdir / "ledger.sqlite")
+        app = AppHost(suite.script, sys.modules[_module_name(suite)], workdir, free_port())
+        with console.status("finding a dev server"):
+            devserver = discover(app.url, workdir / "devserver", log=lambda m: console.print(m))
+        console.print(f"dev server {devserver.version} at {devserver.url} ({devserver.source})")
+        api = DevServerAPI(devserver.url)
+        try:
+            app.start(suite.functions(), devserver.url)
+            with console.status("syncing the app"):
+                synced = app.sync(api)
+            console.print(f"synced {len(synced)} function(s) from {app.url}")
+            yield api, app, devserver
+        finally:
+            app.stop()
+            api.close()
+            devserver.stop()
+
+
+def _module_name(suite: Suite) -> str:
+    for name, module in sys.modules.items():
+        if (
+            getattr(module, "__file__", None)
+            and Path(module.__file__ or "").resolve() == suite.script
+        ):
+            return name
+    raise RuntimeError(f"{suite.script} is not imported")
+
+
+def _run_item(
+    item: Item,
+    api: DevServerAPI,
+    app: AppHost,
+    devserver: DevServer,
+    session: str,
+    progress: Callable[[str], None],
+) -> ItemResult:
+    probe = Probe(item, api, app, devserver, side_effects, progress)
+    started, clock = utcnow(), time.monotonic()
+    probe.say("starting")
+    rating: Rating | None = None
+    error: str | None = None
+    try:
+        item.probe(probe)
+        rating = item.rate(probe.evidence)
+    except (SetupError, KeyboardInterrupt):
+        raise
+    except ProbeTimeout as exc:
+        error = f"timed out: {exc}"
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}"
+    return ItemResult(
+        id=item.id,
+        name=item.entry.name,
+        category=item.entry.category.value,
+        status=ItemStatus.RATED if rating else ItemStatus.ERROR,
+        rating=rating,
+        original_stars=item.entry.original_stars,
+        fail_close=item.entry.fail_close,
+        evidence=probe.evidence,
+        error=error,
+        started_at=started,
+        duration_s=round(time.monotonic() - clock, 2),
+        session=session,
+    )

@@ -5,6 +5,7 @@ Scripts import from here only; the plumbing lives in the ``harness`` package beh
 
 from __future__ import annotations
 
+from harness.api import RunNotFound
 from harness.catalog import Category
 from harness.errors import ProbeTimeout
 from harness.evidence import Evidence, Rating
@@ -22,6 +23,7 @@ __all__ = [
     "Probe",
     "ProbeTimeout",
     "Rating",
+    "RunNotFound",
     "Suite",
     "inngest_client",
     "side_effects",

@@ -28,6 +28,10 @@ FINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELLED", "SKIPPED", "OVER
 _nonce = itertools.count()
 
 
+class RunNotFound(LookupError):
+    """The dev server does not know the run (e.g. it restarted without keeping state)."""
+
+
 def _parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value or value.startswith("0001-"):
         return None
@@ -46,6 +50,18 @@ class Run:
     @property
     def final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    @property
+    def error(self) -> str | None:
+        """A failed run's error message. The SDK reports ``{"name", "message", ...}``; errors
+        raised by the dev server itself come nested as ``{"error": {"message": ...}}``."""
+        if self.status != "FAILED":
+            return None
+        output = self.output
+        if isinstance(output, dict):
+            detail = output["error"] if isinstance(output.get("error"), dict) else output
+            return str(detail.get("message") or detail.get("error") or output)
+        return str(output)
 
     @property
     def duration_s(self) -> float | None:
@@ -151,22 +167,32 @@ class DevServerAPI:
     def runs_for_event(self, event_id: str) -> list[Run]:
         return [Run.from_rest(r) for r in self._get(f"/v1/events/{event_id}/runs")["data"] or []]
 
-    def wait_for_runs(self, event_id: str, *, count: int = 1, timeout: float) -> list[Run]:
-        """Runs the event started, once there are ``count`` of them (bounded by ``timeout``)."""
+    def runs_for_events(self, event_ids: list[str]) -> list[Run]:
+        return [
+            run for event_id in dict.fromkeys(event_ids) for run in self.runs_for_event(event_id)
+        ]
+
+    def wait_for_runs(self, event_ids: list[str], *, count: int = 1, timeout: float) -> list[Run]:
+        """Runs the events started, once there are ``count`` of them (bounded by ``timeout``)."""
         deadline = time.monotonic() + timeout
         runs: list[Run] = []
         while time.monotonic() < deadline:
-            runs = self.runs_for_event(event_id)
+            runs = self.runs_for_events(event_ids)
             if len(runs) >= count:
                 return runs
             time.sleep(0.2)
         raise ProbeTimeout(
-            f"event {event_id} started {len(runs)} run(s) within {timeout:.0f}s, expected {count}"
+            f"event(s) {', '.join(event_ids)} started {len(runs)} run(s) within {timeout:.0f}s, "
+            f"expected {count}"
         )
 
     # --- runs ---------------------------------------------------------------------------------
     def get_run(self, run_id: str) -> Run:
-        return Run.from_rest(self._get(f"/v1/runs/{run_id}")["data"])
+        # An unknown run answers HTTP 200 with {"data": null, "error": "...", "status": 500}.
+        body = self._get(f"/v1/runs/{run_id}")
+        if not body.get("data"):
+            raise RunNotFound(body.get("error") or f"no run {run_id}")
+        return Run.from_rest(body["data"])
 
     def wait_for_run(self, run_id: str, *, timeout: float, poll: float = 0.25) -> Run:
         """The run once it reaches a final status; ProbeTimeout with its last status otherwise."""

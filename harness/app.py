@@ -89,6 +89,11 @@ class AppHost:
         self._log_handler: logging.Handler | None = None
 
     @property
+    def functions(self) -> Functions:
+        """The functions the app serves (and the dev server has registered)."""
+        return list(self._functions)
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}{serve.SERVE_PATH}"
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import random
 import shutil
 import signal
 import socket
@@ -51,14 +52,34 @@ See README.md, "Getting a dev server"."""
 Log = Callable[[str], None]
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _ephemeral_range() -> range:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return range(int(low), int(high) + 1)
+    except (OSError, ValueError):
+        return range(32768, 61000)
+
+
+def free_port(attempts: int = 200) -> int:
+    """A free port for a listener, chosen outside the kernel's ephemeral range.
+
+    A port from ``bind(0)`` is ephemeral: after we release it, the kernel may hand it to an
+    outgoing connection, and a server that binds it later (the dev server restarting) fails
+    with "address already in use". Ports below the ephemeral range are not handed out so.
+    """
+    ephemeral = _ephemeral_range()
+    candidates = [p for p in range(20000, 32768) if p not in ephemeral]
+    for port in random.sample(candidates, min(attempts, len(candidates))):
+        if port_is_free(port):
+            return port
+    raise SetupError("no free TCP port found between 20000 and 32767")
 
 
 def port_is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As servers do (Go's net package included): lingering TIME_WAIT sockets from our own
+        # polling must not make a port that nothing listens on look busy.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

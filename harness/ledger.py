@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import inngest
+
 LEDGER_ENV = "DURABILITY_LEDGER"
 
 
@@ -63,6 +65,11 @@ class Ledger:
             row = db.execute("SELECT COUNT(*) FROM effects WHERE key = ?", (key,)).fetchone()
             return int(row[0])
 
+    def executed(self, event: inngest.Event, name: str, value: Any = None) -> int:
+        """Evidence, called inside a step: ``name`` really executed for the probe that sent
+        ``event``. Returns how many times it has executed so far (1 on the first execution)."""
+        return self.record(effect_key(str(event.data["tag"]), name), value)
+
     def count(self, key: str) -> int:
         with self._connect() as db:
             row = db.execute("SELECT COUNT(*) FROM effects WHERE key = ?", (key,)).fetchone()
@@ -86,6 +93,10 @@ class Ledger:
                 return True
             time.sleep(poll)
         return self.count(key) >= count
+
+
+def effect_key(tag: str, name: str) -> str:
+    return f"{tag}:{name}"
 
 
 # The one ledger that function code records into; the harness points it at a fresh file per run.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -19,9 +21,12 @@ def _verdict(result: ItemResult) -> Text:
     if result.status is ItemStatus.ERROR:
         return Text("ERROR", style="bold red")
     assert result.rating
-    text = Text(STAR_LABELS[result.rating.stars], style="green" if result.good else "yellow")
+    text = Text(
+        f"{stars(result.stars)} {STAR_LABELS[result.rating.stars]}",
+        style="green" if result.good else "yellow",
+    )
     if result.differs_from_original:
-        text.append(f"\n(original: {stars(result.original_stars)})", style="dim")
+        text.append(f" (original report: {stars(result.original_stars)})", style="dim")
     return text
 
 
@@ -30,16 +35,23 @@ def _evidence(result: ItemResult) -> Text:
     symbols = {CheckOutcome.PASSED: ("✔", "green"), CheckOutcome.FAILED: ("✘", "red")}
     for check in result.evidence.checks:
         symbol, style = symbols.get(check.outcome, ("○", "dim"))
-        text.append(f"{symbol} ", style=style)
+        text.append(f"  {symbol} ", style=style)
         text.append(check.description)
         if check.outcome is CheckOutcome.NOT_RUN:
             text.append(f" (not run: {check.reason})", style="dim")
+        elif check.outcome is CheckOutcome.FAILED and check.observed is not None:
+            text.append(f"\n      observed: {_short(check.observed)}", style="dim")
         text.append("\n")
     for m in result.evidence.measurements:
-        text.append(f"≈ {m.key} = {m.value:g} {m.unit}\n", style="cyan")
+        text.append(f"  ≈ {m.key} = {m.value:g} {m.unit}\n", style="cyan")
     for fact in result.evidence.facts:
-        text.append(f"📄 {fact.claim} [{DOCUMENTED_LABEL}: {fact.source}]\n", style="magenta")
+        text.append(f"  📄 {fact.claim} [{DOCUMENTED_LABEL}: {fact.source}]\n", style="magenta")
     return text
+
+
+def _short(value: object, limit: int = 200) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def item_done(console: Console, result: ItemResult) -> None:
@@ -54,17 +66,30 @@ def item_done(console: Console, result: ItemResult) -> None:
 
 
 def results_table(console: Console, results: ResultsFile) -> None:
-    table = Table(title=f"{results.category} — {results.script}", show_lines=True, expand=True)
-    table.add_column("Item", no_wrap=True)
-    table.add_column("Stars", no_wrap=True)
-    table.add_column("Verdict")
-    table.add_column("Reason", ratio=2)
-    table.add_column("Evidence", ratio=3)
+    """A summary table, then each item's reason and evidence (readable at 80 columns)."""
+    table = Table(title=f"{results.category} — {results.script}")
+    for column in ("Item", "Name", "Stars", "Original", "Basis"):
+        table.add_column(column, no_wrap=column != "Name")
     for result in results.items.values():
-        reason = result.rating.reason if result.rating else (result.error or "").split("\n")[0]
-        name = f"{result.id}\n{result.name}" + ("\n[b]fail-close[/]" if result.fail_close else "")
-        table.add_row(name, stars(result.stars), _verdict(result), reason, _evidence(result))
+        name = Text(result.name)
+        if result.fail_close:
+            name.append(" [fail-close]", style="bold")
+        original = Text(stars(result.original_stars), style="dim")
+        if result.differs_from_original:
+            original.stylize("bold yellow")
+        table.add_row(result.id, name, _verdict_stars(result), original, result.basis)
     console.print(table)
+
+    for result in results.items.values():
+        console.print()
+        heading = Text(f"{result.id} {result.name} — ", style="bold")
+        heading.append_text(_verdict(result))
+        console.print(heading)
+        if result.rating:
+            console.print(Text(f"why: {result.rating.reason}"))
+        else:
+            console.print(Text(f"error: {result.error}", style="red"))
+        console.print(_evidence(result))
 
     summary = results.summary()
     console.print(
@@ -72,13 +97,18 @@ def results_table(console: Console, results: ResultsFile) -> None:
         + (f", {summary.errors} errored" if summary.errors else "")
     )
     if summary.differ_from_original:
-        console.print(
-            "differs from the original report: " + ", ".join(summary.differ_from_original)
-        )
+        differing = ", ".join(summary.differ_from_original)
+        console.print(f"differs from the original report: {differing}")
     if summary.fail_close:
         state = "[green]pass[/]" if summary.fail_close_passed else "[red]FAIL[/]"
         detail = ", ".join(f"{k} {stars(v)}" for k, v in summary.fail_close.items())
         console.print(f"fail-close items: {state} ({detail})")
+
+
+def _verdict_stars(result: ItemResult) -> Text:
+    if result.status is ItemStatus.ERROR:
+        return Text("error", style="bold red")
+    return Text(stars(result.stars), style="green" if result.good else "yellow")
 
 
 def item_list(console: Console, items: list[tuple[CatalogItem, float]]) -> None:

@@ -41,7 +41,7 @@ from .catalog import CatalogItem, Category, lookup
 from .devserver import DevServer, discover, free_port
 from .errors import ExitCode, ProbeTimeout, SetupError
 from .evidence import Evidence, ItemResult, ItemStatus, Rating, utcnow
-from .ledger import Ledger, side_effects
+from .ledger import Ledger, effect_key, side_effects
 from .results import ResultsFile, Session, load, write_atomically
 
 ProbeFn = Callable[["Probe"], None]
@@ -145,17 +145,17 @@ class Probe:
 
     # runs
     def key(self, name: str) -> str:
-        """A ledger key unique to this probe invocation."""
-        return f"{self.item.id}:{self.tag}:{name}"
+        """The ledger key under which functions record ``name`` for this probe's events."""
+        return effect_key(self.tag, name)
 
     def send(
         self, name: str, data: dict[str, Any] | None = None, *, event_id: str | None = None
     ) -> str:
         return self.api.send(name, {"tag": self.tag, **(data or {})}, event_id=event_id)
 
-    def run_of(self, event_id: str, *, timeout: float = 20.0) -> str:
-        """The ID of the (first) run that ``event_id`` started."""
-        return self.api.wait_for_runs(event_id, timeout=self.bound(timeout))[0].id
+    def run_of(self, *event_ids: str, timeout: float = 20.0) -> str:
+        """The ID of the (first) run that any of ``event_ids`` started."""
+        return self.api.wait_for_runs(list(event_ids), timeout=self.bound(timeout))[0].id
 
     def wait(self, run_id: str, *, timeout: float = 60.0) -> Run:
         self.say(f"waiting for run {run_id[-8:]} to finish")
@@ -172,7 +172,11 @@ class Probe:
         return self.ledger.wait_for(self.key(name), count, timeout=self.bound(timeout))
 
     def effects(self, name: str) -> int:
+        """How many times ``name`` really executed for this probe's events."""
         return self.ledger.count(self.key(name))
+
+    def effect_values(self, name: str) -> list[Any]:
+        return self.ledger.values(self.key(name))
 
 
 class Suite:

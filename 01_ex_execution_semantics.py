@@ -1,0 +1,1001 @@
+"""EX — Execution semantics: does Inngest make progress durably, once, and faithfully?
+
+Items EX-01 … EX-07. Each item below is: the Inngest function(s) it runs, the probe that drives
+them against a real dev server and records what happened, and the rubric that turns that
+evidence into stars. Run ``python 01_ex_execution_semantics.py --help`` for options.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import inngest
+from pydantic import BaseModel
+
+from common import (
+    Category,
+    Evidence,
+    Probe,
+    ProbeTimeout,
+    Rating,
+    RunNotFound,
+    Suite,
+    inngest_client,
+    side_effects,
+)
+
+suite = Suite(__file__, Category.EX)
+
+
+# ═══ EX-01 Progress guarantee ══════════════════════════════════════════════════════════════════
+# An order pipeline of three steps. The probe SIGKILLs the app process while the second step is
+# running, starts it again, and counts how often each step really executed.
+
+
+@inngest_client.create_function(
+    fn_id="ex01-order-pipeline",
+    trigger=inngest.TriggerEvent(event="ex01/order.placed"),
+    retries=3,
+)
+async def order_pipeline(ctx: inngest.Context) -> dict[str, str]:
+    order_id = str(ctx.event.data["order_id"])
+
+    async def reserve_inventory() -> str:
+        side_effects.executed(ctx.event, "reserve-inventory")
+        return f"reservation-{order_id}"
+
+    async def charge_card() -> str:
+        if side_effects.executed(ctx.event, "charge-card") == 1:
+            # A slow payment provider on the first call: the probe kills the app right here.
+            await asyncio.sleep(float(ctx.event.data["first_call_latency_s"]))
+        return f"charge-{order_id}"
+
+    async def send_receipt() -> str:
+        side_effects.executed(ctx.event, "send-receipt")
+        return f"receipt-{order_id}"
+
+    reservation = await ctx.step.run("reserve-inventory", reserve_inventory)
+    charge = await ctx.step.run("charge-card", charge_card)
+    receipt = await ctx.step.run("send-receipt", send_receipt)
+    return {"reservation": reservation, "charge": charge, "receipt": receipt}
+
+
+@suite.item("EX-01", functions=[order_pipeline])
+def progress_guarantee(probe: Probe) -> None:
+    order_id = f"order-{probe.tag}"
+    with probe.app.run_as_process() as app:
+        run_id = probe.run_of(
+            probe.send("ex01/order.placed", {"order_id": order_id, "first_call_latency_s": 60})
+        )
+        probe.say("waiting for the charge step to start")
+        if not probe.wait_for_effect("charge-card", timeout=30):
+            raise RuntimeError("the charge step never started; cannot crash the app inside it")
+        app.kill()
+        killed_at = time.monotonic()
+        probe.say("app SIGKILLed mid-step; starting it again")
+        app.start()
+        run = probe.wait(run_id, timeout=90)
+    recovered_s = probe.measure(
+        "crash-to-completion",
+        round(time.monotonic() - killed_at, 2),
+        "s",
+        "from SIGKILL to the run's final status (dev server retry interval 1 s)",
+    )
+
+    expected = {
+        "reservation": f"reservation-{order_id}",
+        "charge": f"charge-{order_id}",
+        "receipt": f"receipt-{order_id}",
+    }
+    probe.check(
+        "completes-after-crash",
+        "the run completes after the app process is SIGKILLed mid-step",
+        run.status == "COMPLETED" and run.output == expected,
+        observed={"status": run.status, "output": run.output, "recovered_s": recovered_s},
+        expected=f"COMPLETED with {expected}",
+        run_ids=[run_id],
+    )
+    probe.check(
+        "completed-step-not-rerun",
+        "a step that had completed before the crash is not run again",
+        probe.effects("reserve-inventory") == 1,
+        observed={"reserve-inventory executions": probe.effects("reserve-inventory")},
+        expected="1 execution",
+        run_ids=[run_id],
+    )
+    probe.check(
+        "interrupted-step-retried",
+        "the step that was running when the app died runs again",
+        probe.effects("charge-card") == 2,
+        observed={"charge-card executions": probe.effects("charge-card")},
+        expected="2 executions (at-least-once for the interrupted step)",
+        run_ids=[run_id],
+    )
+    probe.check(
+        "later-steps-once",
+        "steps after the crash point run exactly once",
+        probe.effects("send-receipt") == 1,
+        observed={"send-receipt executions": probe.effects("send-receipt")},
+        expected="1 execution",
+        run_ids=[run_id],
+    )
+
+
+@progress_guarantee.rubric
+def _(ev: Evidence) -> Rating:
+    if not ev.passed("completes-after-crash"):
+        return Rating(
+            stars=1,
+            reason="the run did not finish after an app crash: no progress guarantee",
+            drivers=["completes-after-crash"],
+        )
+    if not ev.passed("completed-step-not-rerun"):
+        return Rating(
+            stars=2,
+            reason="the run finished, but completed work was repeated after the crash",
+            drivers=["completed-step-not-rerun"],
+        )
+    if not (ev.passed("interrupted-step-retried") and ev.passed("later-steps-once")):
+        return Rating(
+            stars=3,
+            reason="progress was kept, but the interrupted or later steps ran an unexpected "
+            "number of times",
+            drivers=["interrupted-step-retried", "later-steps-once"],
+        )
+    return Rating(
+        stars=5,
+        reason="after a SIGKILL mid-step the run resumed from its last completed step: "
+        "completed steps were replayed from state, only the interrupted step ran again",
+        drivers=["completes-after-crash", "completed-step-not-rerun", "interrupted-step-retried"],
+    )
+
+
+# ═══ EX-02 Side-effect guarantee ═══════════════════════════════════════════════════════════════
+# A payment flow whose middle step writes, then fails twice before succeeding. What runs once,
+# and what runs again?
+
+
+@inngest_client.create_function(
+    fn_id="ex02-payment-flow",
+    trigger=inngest.TriggerEvent(event="ex02/payment.requested"),
+    retries=4,
+)
+async def payment_flow(ctx: inngest.Context) -> dict[str, str]:
+    payment_id = str(ctx.event.data["payment_id"])
+
+    async def charge() -> str:
+        side_effects.executed(ctx.event, "charge")
+        return f"ch-{payment_id}"
+
+    async def write_ledger() -> str:
+        # Downstream APIs can deduplicate retries with a key that is stable across attempts.
+        idempotency_key = f"{ctx.run_id}:write-ledger"
+        writes = side_effects.executed(ctx.event, "write-ledger", idempotency_key)
+        if writes < 3:
+            raise RuntimeError("ledger service timed out after accepting the write")
+        return idempotency_key
+
+    async def notify() -> None:
+        side_effects.executed(ctx.event, "notify")
+
+    charge_id = await ctx.step.run("charge", charge)
+    ledger_key = await ctx.step.run("write-ledger", write_ledger)
+    await ctx.step.run("notify", notify)
+    return {"charge": charge_id, "ledger_key": ledger_key}
+
+
+@suite.item("EX-02", functions=[payment_flow])
+def side_effect_guarantee(probe: Probe) -> None:
+    run = probe.trigger("ex02/payment.requested", {"payment_id": probe.tag})
+    trace = probe.api.trace(run.id)
+    attempts = [s.status for step in trace.steps("write-ledger") for s in step.children]
+    keys = probe.effect_values("write-ledger")
+
+    probe.check(
+        "completes-after-step-retries",
+        "the run completes once the failing step succeeds",
+        run.status == "COMPLETED",
+        observed=run.status,
+        run_ids=[run.id],
+    )
+    probe.check(
+        "memoized-effect-once",
+        "an earlier step's side effect is not repeated by later retries",
+        probe.effects("charge") == 1,
+        observed={"charge executions": probe.effects("charge")},
+        expected="1",
+        run_ids=[run.id],
+    )
+    probe.check(
+        "retries-visible",
+        "the dev server's trace shows each attempt of the failing step",
+        attempts == ["FAILED", "FAILED", "COMPLETED"],
+        observed={"write-ledger attempts": attempts},
+        run_ids=[run.id],
+    )
+    probe.check(
+        "stable-idempotency-key",
+        "run ID + step ID give a key that is the same on every attempt",
+        len(keys) == 3 and len(set(keys)) == 1,
+        observed={"keys seen per attempt": keys},
+        run_ids=[run.id],
+    )
+    probe.check(
+        "failed-attempt-effect-not-repeated",
+        "a write made by an attempt that then failed is not repeated (exactly-once effects)",
+        probe.effects("write-ledger") == 1,
+        observed={"write-ledger executions": probe.effects("write-ledger")},
+        expected="1 (exactly-once); more means at-least-once within a step",
+        run_ids=[run.id],
+    )
+
+
+@side_effect_guarantee.rubric
+def _(ev: Evidence) -> Rating:
+    if not ev.passed("completes-after-step-retries") or not ev.passed("memoized-effect-once"):
+        return Rating(
+            stars=1,
+            reason="completed steps' side effects repeat, or the run does not recover",
+            drivers=["completes-after-step-retries", "memoized-effect-once"],
+        )
+    if not ev.passed("stable-idempotency-key"):
+        return Rating(
+            stars=3,
+            reason="completed steps run once, but nothing stable identifies a retried step's "
+            "effect for deduplication",
+            drivers=["stable-idempotency-key"],
+        )
+    if ev.passed("failed-attempt-effect-not-repeated"):
+        return Rating(
+            stars=5,
+            reason="effects are exactly-once even inside a failing step",
+            drivers=["failed-attempt-effect-not-repeated"],
+        )
+    return Rating(
+        stars=4,
+        reason="completed steps never repeat; a failing step is at-least-once (its write ran "
+        "once per attempt), and run ID + step ID give a stable key to deduplicate it downstream",
+        drivers=[
+            "memoized-effect-once",
+            "failed-attempt-effect-not-repeated",
+            "stable-idempotency-key",
+        ],
+    )
+
+
+# ═══ EX-03 Idempotency / deduplication ═════════════════════════════════════════════════════════
+# Two mechanisms: a producer-chosen event ID, and a function-level idempotency key expression.
+
+
+@inngest_client.create_function(
+    fn_id="ex03-fulfil-order",
+    trigger=inngest.TriggerEvent(event="ex03/order.paid"),
+)
+async def fulfil_order(ctx: inngest.Context) -> str:
+    order_id = str(ctx.event.data["order_id"])
+
+    async def ship() -> str:
+        side_effects.executed(ctx.event, f"ship:{order_id}")
+        return f"shipment-{order_id}"
+
+    return await ctx.step.run("ship", ship)
+
+
+@inngest_client.create_function(
+    fn_id="ex03-fulfil-once-per-order",
+    trigger=inngest.TriggerEvent(event="ex03/order.confirmed"),
+    idempotency="event.data.order_id",  # one run per order ID (for 24 h, per the docs)
+)
+async def fulfil_once_per_order(ctx: inngest.Context) -> str:
+    order_id = str(ctx.event.data["order_id"])
+
+    async def ship() -> str:
+        side_effects.executed(ctx.event, f"ship:{order_id}")
+        return f"shipment-{order_id}"
+
+    return await ctx.step.run("ship", ship)
+
+
+SETTLE_S = 4.0  # how long a duplicate run gets to show up before we count it as absent
+
+
+@suite.item("EX-03", functions=[fulfil_order, fulfil_once_per_order])
+def idempotency(probe: Probe) -> None:
+    # 1. The same event (same producer-chosen ID) sent twice.
+    order = f"a-{probe.tag}"
+    event_id = f"order-paid-{order}"
+    first = probe.send("ex03/order.paid", {"order_id": order}, event_id=event_id)
+    second = probe.send("ex03/order.paid", {"order_id": order}, event_id=event_id)
+    probe.wait(probe.run_of(first, second))  # either send may be the one that wins
+    time.sleep(SETTLE_S)
+    runs = probe.api.runs_for_events([first, second])
+    probe.check(
+        "same-event-id-one-run",
+        "two sends with the same event ID start one run",
+        probe.effects(f"ship:{order}") == 1 and len(runs) == 1,
+        observed={
+            "event ids returned": [first, second],
+            "runs": [r.id for r in runs],
+            "ship executions": probe.effects(f"ship:{order}"),
+        },
+        expected="1 run, 1 shipment",
+        run_ids=[r.id for r in runs],
+    )
+
+    # 2. Different events carrying the same idempotency key (the order ID).
+    order = f"b-{probe.tag}"
+    first = probe.send("ex03/order.confirmed", {"order_id": order, "attempt": 1})
+    second = probe.send("ex03/order.confirmed", {"order_id": order, "attempt": 2})
+    probe.wait(probe.run_of(first, second))
+    time.sleep(SETTLE_S)
+    runs = probe.api.runs_for_events([first, second])
+    probe.check(
+        "same-key-one-run",
+        "two different events with the same idempotency key start one run",
+        probe.effects(f"ship:{order}") == 1 and len(runs) == 1,
+        observed={
+            "runs": [r.id for r in runs],
+            "statuses": [r.status for r in runs],
+            "ship executions": probe.effects(f"ship:{order}"),
+        },
+        expected="1 run, 1 shipment",
+        run_ids=[r.id for r in runs],
+    )
+
+    # 3. Different keys must not be deduplicated against each other.
+    orders = [f"c-{probe.tag}", f"d-{probe.tag}"]
+    run_ids = [probe.run_of(probe.send("ex03/order.confirmed", {"order_id": o})) for o in orders]
+    statuses = [probe.wait(r).status for r in run_ids]
+    probe.check(
+        "different-keys-both-run",
+        "events with different idempotency keys each start a run",
+        statuses == ["COMPLETED", "COMPLETED"]
+        and all(probe.effects(f"ship:{o}") == 1 for o in orders),
+        observed={"statuses": statuses},
+        run_ids=run_ids,
+    )
+
+
+@idempotency.rubric
+def _(ev: Evidence) -> Rating:
+    event_level = ev.passed("same-event-id-one-run")
+    key_level = ev.passed("same-key-one-run") and ev.passed("different-keys-both-run")
+    drivers = ["same-event-id-one-run", "same-key-one-run", "different-keys-both-run"]
+    if event_level and key_level:
+        return Rating(
+            stars=5,
+            reason="duplicates are dropped both by event ID and by a function's idempotency key, "
+            "and distinct keys are not merged",
+            drivers=drivers,
+        )
+    if key_level:
+        return Rating(
+            stars=4,
+            reason="the function-level idempotency key deduplicates; a repeated event ID did not",
+            drivers=drivers,
+        )
+    if event_level:
+        return Rating(
+            stars=3,
+            reason="a repeated event ID is deduplicated; the function idempotency key is not "
+            "reliable",
+            drivers=drivers,
+        )
+    return Rating(stars=1, reason="neither mechanism prevented a duplicate run", drivers=drivers)
+
+
+# ═══ EX-04 State persistence ═══════════════════════════════════════════════════════════════════
+# A draft is created, the function sleeps, then publishes the same draft. Where does the draft's
+# state live: in the app process, or durably in Inngest?
+
+
+@inngest_client.create_function(
+    fn_id="ex04-publish-draft",
+    trigger=inngest.TriggerEvent(event="ex04/draft.requested"),
+)
+async def publish_draft(ctx: inngest.Context) -> dict[str, Any]:
+    async def create_draft() -> dict[str, Any]:
+        draft = {"draft_id": uuid.uuid4().hex, "created_by_pid": os.getpid()}
+        side_effects.executed(ctx.event, "create-draft", draft)
+        return draft
+
+    async def publish() -> dict[str, Any]:
+        side_effects.executed(ctx.event, "publish")
+        return {"published": draft["draft_id"], "published_by_pid": os.getpid()}
+
+    draft = await ctx.step.run("create-draft", create_draft)
+    await ctx.step.sleep("review-window", timedelta(seconds=float(ctx.event.data["review_s"])))
+    published = await ctx.step.run("publish", publish)
+    return {**draft, **published}
+
+
+def _draft_kept(probe: Probe, output: Any) -> bool:
+    """The published draft is the one created before, and it was created exactly once."""
+    created = probe.effect_values("create-draft")
+    return (
+        isinstance(output, dict)
+        and len(created) == 1
+        and output.get("published") == created[0]["draft_id"] == output.get("draft_id")
+    )
+
+
+def _survives_devserver_restart(probe: Probe, persist: bool) -> dict[str, Any]:
+    """Start a run, restart the dev server while it sleeps, report what became of the run."""
+    probe.devserver.restart(persist=persist, wipe=True)
+    probe.app.sync(probe.api)
+    run_id = probe.run_of(probe.send("ex04/draft.requested", {"review_s": 6, "persist": persist}))
+    probe.wait_for_effect("create-draft", timeout=20)
+    probe.say(f"restarting the dev server ({'with' if persist else 'without'} --persist)")
+    probe.devserver.restart(persist=persist)
+    probe.app.sync(probe.api)
+    try:
+        run = probe.api.wait_for_run(run_id, timeout=probe.bound(25))
+    except RunNotFound as exc:
+        return {
+            "status": "LOST (the dev server no longer knows the run)",
+            "error": str(exc),
+            "run": run_id,
+        }
+    except ProbeTimeout as exc:
+        return {"status": "STUCK (listed, but never resumed)", "error": str(exc), "run": run_id}
+    return {"status": run.status, "draft_kept": _draft_kept(probe, run.output), "run": run_id}
+
+
+@suite.item("EX-04", functions=[publish_draft], timeout=240)
+def state_persistence(probe: Probe) -> None:
+    # Across requests: every step and the sleep are separate HTTP requests to the app.
+    run = probe.trigger("ex04/draft.requested", {"review_s": 1})
+    probe.check(
+        "across-requests",
+        "a step's output is handed to a later request of the same run",
+        run.status == "COMPLETED" and _draft_kept(probe, run.output),
+        observed=run.output,
+        run_ids=[run.id],
+    )
+
+    # Across an app crash during a sleep: no process holds the state while the run waits.
+    probe.tag = uuid.uuid4().hex[:8]
+    with probe.app.run_as_process() as app:
+        run_id = probe.run_of(probe.send("ex04/draft.requested", {"review_s": 4}))
+        probe.wait_for_effect("create-draft", timeout=20)
+        first_pid = app.pid
+        app.kill()
+        app.start()
+        run = probe.wait(run_id, timeout=40)
+    output = run.output if isinstance(run.output, dict) else {}
+    probe.check(
+        "across-app-restart",
+        "the state survives the app process being killed during a sleep",
+        run.status == "COMPLETED"
+        and _draft_kept(probe, output)
+        and output.get("created_by_pid") == first_pid != output.get("published_by_pid"),
+        observed=output,
+        run_ids=[run_id],
+    )
+
+    # Across a restart of the dev server itself (only when the suite owns it).
+    if not probe.devserver.owned:
+        reason = "the dev server is external ($INNGEST_DEV_SERVER_URL); the suite cannot restart it"
+        probe.not_run(
+            "devserver-restart-persist",
+            "in-flight run survives a dev server restart with --persist",
+            reason,
+        )
+        probe.not_run(
+            "devserver-restart-memory",
+            "in-flight run after a dev server restart without --persist",
+            reason,
+        )
+        return
+    try:
+        for persist in (True, False):
+            probe.tag = uuid.uuid4().hex[:8]
+            outcome = _survives_devserver_restart(probe, persist)
+            key = "devserver-restart-persist" if persist else "devserver-restart-memory"
+            flag = "with" if persist else "without"
+            probe.check(
+                key,
+                f"an in-flight run completes after a dev server restart {flag} --persist",
+                outcome["status"] == "COMPLETED" and outcome.get("draft_kept") is True,
+                observed=outcome,
+                run_ids=[outcome["run"]],
+            )
+    finally:
+        probe.devserver.restart(persist=False, wipe=True)  # back to the suite's default
+        probe.app.sync(probe.api)
+
+
+@state_persistence.rubric
+def _(ev: Evidence) -> Rating:
+    if not ev.passed("across-requests"):
+        return Rating(
+            stars=1,
+            reason="step outputs are not carried between requests",
+            drivers=["across-requests"],
+        )
+    if not ev.passed("across-app-restart"):
+        return Rating(
+            stars=3,
+            reason="state lives with the app process: a crash loses it",
+            drivers=["across-app-restart"],
+        )
+    if ev.passed("devserver-restart-persist"):
+        return Rating(
+            stars=5,
+            reason="run state is held by Inngest, not the app: it survived an app SIGKILL and, "
+            "with persistence on, a restart of the dev server itself",
+            drivers=["across-app-restart", "devserver-restart-persist"],
+        )
+    unknown = not ev.failed("devserver-restart-persist")
+    return Rating(
+        stars=4,
+        reason="run state survives app crashes; "
+        + (
+            "a dev server restart could not be observed here"
+            if unknown
+            else "an in-flight run did not survive a dev server restart even with --persist"
+        ),
+        drivers=["across-app-restart", "devserver-restart-persist"],
+    )
+
+
+# ═══ EX-05 Determinism constraints ═════════════════════════════════════════════════════════════
+# What must be deterministic? Code between steps re-runs on every request; only step IDs must be
+# stable. The first function is non-deterministic in the allowed way; the second breaks the rule.
+
+
+@inngest_client.create_function(
+    fn_id="ex05-token-issuer",
+    trigger=inngest.TriggerEvent(event="ex05/token.requested"),
+)
+async def token_issuer(ctx: inngest.Context) -> dict[str, str]:
+    # Outside any step: runs again on every request and differs each time. Harmless, because
+    # nothing durable depends on it.
+    request_nonce = uuid.uuid4().hex
+    side_effects.record(f"{ctx.event.data['tag']}:body", request_nonce)
+
+    async def issue_token() -> str:
+        side_effects.executed(ctx.event, "issue-token")
+        return uuid.uuid4().hex  # non-deterministic, but memoized: every replay sees this value
+
+    token = await ctx.step.run("issue-token", issue_token)
+    echoed = await ctx.step.run("store-token", lambda: token)
+    return {"token": token, "stored": echoed}
+
+
+@inngest_client.create_function(
+    fn_id="ex05-unstable-step-id",
+    trigger=inngest.TriggerEvent(event="ex05/unstable.requested"),
+    retries=0,
+)
+async def unstable_step_id(ctx: inngest.Context) -> str:
+    async def fetch() -> str:
+        side_effects.executed(ctx.event, "fetch")
+        return "data"
+
+    # NOT allowed: a step ID that changes between requests, so its memoized result is never found.
+    data = await ctx.step.run(f"fetch-{uuid.uuid4().hex[:6]}", fetch)
+    return await ctx.step.run("finish", lambda: data)
+
+
+UNSTABLE_WATCH_S = 20.0
+
+
+@suite.item("EX-05", functions=[token_issuer, unstable_step_id])
+def determinism_constraints(probe: Probe) -> None:
+    run = probe.trigger("ex05/token.requested")
+    nonces = probe.ledger.values(probe.key("body"))
+    output = run.output if isinstance(run.output, dict) else {}
+    probe.check(
+        "body-reruns-nondeterministically",
+        "code outside steps re-runs on every request, with different values each time",
+        len(nonces) >= 3 and len(set(nonces)) == len(nonces),
+        observed={"body executions": len(nonces), "distinct values": len(set(nonces))},
+        run_ids=[run.id],
+    )
+    probe.check(
+        "allowed-nondeterminism-harmless",
+        "the run completes and a random step result is the same in every later request",
+        run.status == "COMPLETED"
+        and output.get("token") == output.get("stored")
+        and probe.effects("issue-token") == 1,
+        observed={
+            "status": run.status,
+            "output": output,
+            "issue-token executions": probe.effects("issue-token"),
+        },
+        run_ids=[run.id],
+    )
+
+    # The violation: watch for a bounded time what the platform does about it.
+    probe.tag = uuid.uuid4().hex[:8]
+    run_id = probe.run_of(probe.send("ex05/unstable.requested"))
+    log_before = len(probe.app.log_text())
+    probe.say(f"watching a run with unstable step IDs for {UNSTABLE_WATCH_S:.0f}s")
+    try:
+        final: str | None = probe.api.wait_for_run(
+            run_id, timeout=probe.bound(UNSTABLE_WATCH_S)
+        ).status
+    except ProbeTimeout:
+        final = None
+        probe.api.cancel(run_id)  # it would go on; stop it
+    executions = probe.effects("fetch")
+    sdk_log = probe.app.log_text()[log_before:]
+    named = [
+        line
+        for line in sdk_log.splitlines()
+        if any(w in line.lower() for w in ("determinis", "step id", "unexpected step", "mismatch"))
+    ]
+    probe.measure(
+        "unstable-step-executions", executions, "executions", f"within {UNSTABLE_WATCH_S:.0f}s"
+    )
+    probe.check(
+        "violation-contained",
+        "a run whose step IDs change between requests stops by itself",
+        final is not None and executions <= 3,
+        observed={
+            "final status": final or "still running (cancelled by the probe)",
+            "fetch executions": executions,
+        },
+        expected="the run ends on its own (e.g. fails) after a few executions",
+        run_ids=[run_id],
+    )
+    probe.check(
+        "violation-reported",
+        "the SDK or dev server names the violation (non-determinism / step ID)",
+        bool(named),
+        observed={"matching log lines": named[:3]},
+        run_ids=[run_id],
+    )
+
+
+@determinism_constraints.rubric
+def _(ev: Evidence) -> Rating:
+    basics = ["body-reruns-nondeterministically", "allowed-nondeterminism-harmless"]
+    if not ev.passed("allowed-nondeterminism-harmless"):
+        return Rating(stars=1, reason="non-determinism outside steps breaks runs", drivers=basics)
+    if not ev.passed("body-reruns-nondeterministically"):
+        return Rating(
+            stars=2, reason="the re-execution model did not behave as documented", drivers=basics
+        )
+    contained, reported = ev.passed("violation-contained"), ev.passed("violation-reported")
+    if contained and reported:
+        return Rating(
+            stars=5,
+            reason="only step IDs must be stable; breaking that is caught and named",
+            drivers=["violation-contained", "violation-reported"],
+        )
+    if contained:
+        return Rating(
+            stars=4,
+            reason="only step IDs must be stable; breaking that stops the run, without naming "
+            "the cause",
+            drivers=["violation-contained", "violation-reported"],
+        )
+    return Rating(
+        stars=3,
+        reason="constraints are light (only step IDs must be stable), but breaking them "
+        "re-executes the step on every request without end or warning",
+        drivers=["violation-contained", "violation-reported"],
+    )
+
+
+# ═══ EX-06 Determinism violation handling ══════════════════════════════════════════════════════
+# A deploy changes the code of a function while a run of it is sleeping: one step is renamed,
+# two are swapped. Same function ID, so the in-flight run continues on the new code.
+
+
+@inngest_client.create_function(
+    fn_id="ex06-onboarding", trigger=inngest.TriggerEvent(event="ex06/user.signed_up")
+)
+async def onboarding_v1(ctx: inngest.Context) -> dict[str, str]:
+    async def fetch_profile() -> str:
+        side_effects.executed(ctx.event, "v1:fetch-profile")
+        return "profile-v1"
+
+    profile = await ctx.step.run("fetch-profile", fetch_profile)
+    plan = await ctx.step.run("choose-plan", lambda: "plan-v1")
+    team = await ctx.step.run("create-team", lambda: "team-v1")
+    await ctx.step.sleep("trial-period", timedelta(seconds=float(ctx.event.data["trial_s"])))
+    return {"profile": profile, "plan": plan, "team": team}
+
+
+@inngest_client.create_function(
+    fn_id="ex06-onboarding", trigger=inngest.TriggerEvent(event="ex06/user.signed_up")
+)
+async def onboarding_v2(ctx: inngest.Context) -> dict[str, str]:
+    async def load_profile() -> str:
+        side_effects.executed(ctx.event, "v2:load-profile")
+        return "profile-v2"
+
+    profile = await ctx.step.run("load-profile", load_profile)  # renamed from "fetch-profile"
+    team = await ctx.step.run("create-team", lambda: "team-v2")  # now before "choose-plan"
+    plan = await ctx.step.run("choose-plan", lambda: "plan-v2")
+    await ctx.step.sleep("trial-period", timedelta(seconds=float(ctx.event.data["trial_s"])))
+    return {"profile": profile, "plan": plan, "team": team}
+
+
+@suite.item("EX-06", functions=[onboarding_v1])
+def violation_handling(probe: Probe) -> None:
+    v2_code = [onboarding_v2 if fn is onboarding_v1 else fn for fn in probe.app.functions]
+    with probe.app.run_as_process() as app:
+        run_id = probe.run_of(probe.send("ex06/user.signed_up", {"trial_s": 5}))
+        probe.wait_for_effect("v1:fetch-profile", timeout=20)
+        time.sleep(1.5)  # let v1 reach the sleep
+        app.kill()
+        log_before = len(probe.app.log_text())
+        app.start(v2_code)  # the "deploy": same function ID, changed steps
+        probe.app.sync(probe.api)
+        run = probe.wait(run_id, timeout=60)
+    sdk_log = probe.app.log_text()[log_before:]
+    warnings = [line for line in sdk_log.splitlines() if " WARNING " in line or " ERROR " in line]
+    output = run.output if isinstance(run.output, dict) else {}
+
+    probe.check(
+        "swapped-steps-keep-values",
+        "steps that only moved return their own memoized values",
+        output.get("plan") == "plan-v1" and output.get("team") == "team-v1",
+        observed={"plan": output.get("plan"), "team": output.get("team")},
+        expected="plan-v1 and team-v1 (memoized by ID, not by position)",
+        run_ids=[run_id],
+    )
+    probe.check(
+        "run-finishes",
+        "the in-flight run reaches a final status on the new code",
+        run.final,
+        observed=run.status,
+        run_ids=[run_id],
+    )
+    probe.check(
+        "renamed-step-silently-rerun",
+        "the renamed step runs as new work, with no error",
+        run.status == "COMPLETED" and probe.effects("v2:load-profile") == 1,
+        observed={
+            "v2 load-profile executions": probe.effects("v2:load-profile"),
+            "output profile": output.get("profile"),
+        },
+        run_ids=[run_id],
+    )
+    probe.check(
+        "change-reported",
+        "the SDK or dev server warns that the run's steps no longer match",
+        bool(warnings),
+        observed={"warnings/errors logged": warnings[:3]},
+        run_ids=[run_id],
+    )
+    probe.check(
+        "in-flight-run-pinned",
+        "the in-flight run keeps running the code it started with",
+        probe.effects("v2:load-profile") == 0 and output.get("profile") == "profile-v1",
+        observed={"output profile": output.get("profile")},
+        run_ids=[run_id],
+    )
+
+
+@violation_handling.rubric
+def _(ev: Evidence) -> Rating:
+    if not ev.passed("swapped-steps-keep-values"):
+        return Rating(
+            stars=1,
+            reason="a code change made steps receive other steps' results",
+            drivers=["swapped-steps-keep-values"],
+        )
+    if not ev.passed("run-finishes"):
+        return Rating(
+            stars=2, reason="a code change left the in-flight run stuck", drivers=["run-finishes"]
+        )
+    if ev.passed("in-flight-run-pinned"):
+        return Rating(
+            stars=5,
+            reason="in-flight runs stay on the code they started with",
+            drivers=["in-flight-run-pinned"],
+        )
+    if ev.passed("change-reported"):
+        return Rating(
+            stars=4,
+            reason="no corruption, and the mismatch is reported",
+            drivers=["swapped-steps-keep-values", "change-reported"],
+        )
+    return Rating(
+        stars=3,
+        reason="no corruption (results are keyed by step ID), but the change is not detected: "
+        "the renamed step silently ran again on the new code",
+        drivers=["swapped-steps-keep-values", "renamed-step-silently-rerun", "change-reported"],
+    )
+
+
+# ═══ EX-07 Replay accuracy ═════════════════════════════════════════════════════════════════════
+# Each step returns a tricky value; the function body compares what later requests get back
+# (from Inngest's memoized state) with the original. Values JSON cannot carry get a run each, to
+# see whether they fail loudly or change silently.
+
+
+class InvoiceLine(BaseModel):
+    sku: str
+    quantity: int
+    unit_price: Decimal
+
+
+class Invoice(BaseModel):
+    number: str
+    issued_at: datetime
+    lines: list[InvoiceLine]
+    note: str | None = None
+
+
+def sample_invoice() -> Invoice:
+    return Invoice(
+        number="INV-2026-0001",
+        issued_at=datetime(2026, 11, 24, 9, 30, 15, 123456, tzinfo=UTC),
+        lines=[InvoiceLine(sku="ラーメン-🍜", quantity=3, unit_price=Decimal("12.34"))],
+    )
+
+
+# What everyday step results look like.
+CORE_CASES: dict[str, Any] = {
+    "nested": {"a": [1, {"b": [True, False, None, []]}], "c": {"d": {"e": {}}}},
+    "floats": [0.1 + 0.2, 1e-300, 1.7976931348623157e308, math.pi, 5e-324, 2.5],
+    "unicode": ["日本語のテキスト", "👩‍👩‍👧‍👦", "مرحبا", "e\u0301", 'tab\tquote"backslash\\'],
+    "none": None,
+    "large-list": list(range(20_000)),
+}
+# Valid JSON that Python's json module round-trips exactly, at the edges of number handling.
+EDGE_CASES: dict[str, Any] = {
+    "negative-zero": -0.0,
+    "int64-extremes": [-(2**63), 2**63 - 1],
+    "beyond-double-precision": [2**53 + 1, 2**64 + 1],
+}
+ROUND_TRIP_CASES = {**CORE_CASES, **EDGE_CASES}
+
+
+@inngest_client.create_function(
+    fn_id="ex07-round-trip", trigger=inngest.TriggerEvent(event="ex07/round-trip.requested")
+)
+async def round_trip(ctx: inngest.Context) -> dict[str, dict[str, Any]]:
+    replayed: dict[str, Any] = {}
+    for name, value in ROUND_TRIP_CASES.items():
+        replayed[name] = await ctx.step.run(name, lambda value=value: value)
+    invoice = await ctx.step.run("pydantic-model", sample_invoice, output_type=Invoice)
+    # Only reached in a request where every value above came back from memoized state.
+    report = {name: _compare(replayed[name], value) for name, value in ROUND_TRIP_CASES.items()}
+    report["pydantic-model"] = {
+        "identical": isinstance(invoice, Invoice) and invoice == sample_invoice(),
+        "differences": [] if invoice == sample_invoice() else [repr(invoice)[:200]],
+    }
+    return report
+
+
+def _compare(replayed: Any, original: Any) -> dict[str, Any]:
+    """Whether ``replayed`` is identical to ``original``, and where it is not."""
+    differences = list(_differences(replayed, original, "$"))
+    return {"identical": not differences, "differences": differences[:5]}
+
+
+def _differences(a: Any, b: Any, path: str) -> Iterator[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        if a.keys() != b.keys():
+            yield f"{path}: keys {sorted(map(str, a))} != {sorted(map(str, b))}"
+            return
+        for key in a:
+            yield from _differences(a[key], b[key], f"{path}.{key}")
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for index, (x, y) in enumerate(zip(a, b, strict=True)):
+            yield from _differences(x, y, f"{path}[{index}]")
+    elif not _identical(a, b):
+        yield f"{path}: got {a!r} ({type(a).__name__}), sent {b!r} ({type(b).__name__})"
+
+
+def _identical(a: Any, b: Any) -> bool:
+    """Equal with the same types (1 is not 1.0, -0.0 is not 0.0, NaN is NaN)."""
+    if isinstance(a, float) and isinstance(b, float):
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        return a == b and math.copysign(1, a) == math.copysign(1, b)
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_identical(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(_identical(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+# Python values that JSON has no exact form for, and that no output_type describes.
+NON_JSON_CASES: dict[str, Any] = {
+    "tuple": (1, 2),
+    "int-keys": {1: "one"},
+    "nan": math.nan,
+    "datetime": datetime(2026, 1, 1, tzinfo=UTC),
+}
+
+
+@inngest_client.create_function(
+    fn_id="ex07-non-json", trigger=inngest.TriggerEvent(event="ex07/non-json.requested"), retries=0
+)
+async def non_json(ctx: inngest.Context) -> str:
+    original = NON_JSON_CASES[str(ctx.event.data["case"])]
+    replayed = await ctx.step.run("value", lambda: original)
+    return "identical" if _identical(replayed, original) else f"changed to {replayed!r}"
+
+
+@suite.item("EX-07", functions=[round_trip, non_json])
+def replay_accuracy(probe: Probe) -> None:
+    run = probe.trigger("ex07/round-trip.requested")
+    report = run.output if run.status == "COMPLETED" and isinstance(run.output, dict) else {}
+    for name in [*ROUND_TRIP_CASES, "pydantic-model"]:
+        case = report.get(name) or {"identical": False, "run": run.status, "output": run.output}
+        probe.check(
+            f"round-trip:{name}",
+            f"{name} comes back from memoized state identical",
+            case["identical"] is True,
+            observed=case.get("differences") or case,
+            run_ids=[run.id],
+        )
+
+    outcomes: dict[str, str] = {}
+    run_ids = []
+    for name in NON_JSON_CASES:
+        run = probe.trigger("ex07/non-json.requested", {"case": name})
+        run_ids.append(run.id)
+        # "identical", "changed to …", or a loud failure with the run's error
+        outcomes[name] = str(run.output) if run.status == "COMPLETED" else f"FAILED: {run.error}"
+    silent = [name for name, outcome in outcomes.items() if outcome.startswith("changed")]
+    probe.check(
+        "non-json-fails-loudly",
+        "a value JSON cannot carry round-trips or fails with an error, never changes silently",
+        not silent,
+        observed=outcomes,
+        expected="'identical' or a failed run for each value",
+        run_ids=run_ids,
+    )
+
+
+@replay_accuracy.rubric
+def _(ev: Evidence) -> Rating:
+    core = [f"round-trip:{n}" for n in CORE_CASES]
+    edge = [f"round-trip:{n}" for n in EDGE_CASES]
+    broken_core = [k for k in core if not ev.passed(k)]
+    if broken_core:
+        return Rating(
+            stars=1 if len(broken_core) > 2 else 2,
+            reason=f"everyday values did not round-trip: {', '.join(broken_core)}",
+            drivers=broken_core,
+        )
+    if not ev.passed("round-trip:pydantic-model"):
+        return Rating(
+            stars=3,
+            reason="JSON values round-trip; a Pydantic model with output_type did not",
+            drivers=["round-trip:pydantic-model"],
+        )
+    broken_edge = [k for k in edge if not ev.passed(k)]
+    if broken_edge:
+        return Rating(
+            stars=3,
+            reason="everyday values and Pydantic models round-trip exactly, but edge numbers "
+            f"change silently in memoized state: {', '.join(broken_edge)}",
+            drivers=broken_edge,
+        )
+    if not ev.passed("non-json-fails-loudly"):
+        return Rating(
+            stars=4,
+            reason="every JSON value and Pydantic model round-trips exactly; some non-JSON "
+            "values are changed silently instead of failing",
+            drivers=["non-json-fails-loudly"],
+        )
+    return Rating(
+        stars=5,
+        reason="every value round-trips exactly, and values JSON cannot carry fail loudly",
+        drivers=[*core, *edge, "round-trip:pydantic-model", "non-json-fails-loudly"],
+    )
+
+
+if __name__ == "__main__":
+    suite.main()

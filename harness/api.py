@@ -61,7 +61,7 @@ class Run:
         if isinstance(output, dict):
             detail = output["error"] if isinstance(output.get("error"), dict) else output
             return str(detail.get("message") or detail.get("error") or output)
-        return str(output)
+        return "(failed without an error message)" if output is None else str(output)
 
     @property
     def duration_s(self) -> float | None:
@@ -131,9 +131,11 @@ _TRACE_QUERY = (
 
 
 class DevServerAPI:
-    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self, url: str, *, timeout: float = 10.0, transport: httpx.BaseTransport | None = None
+    ) -> None:
         self.url = url.rstrip("/")
-        self._http = httpx.Client(base_url=self.url, timeout=timeout)
+        self._http = httpx.Client(base_url=self.url, timeout=timeout, transport=transport)
 
     def close(self) -> None:
         self._http.close()
@@ -182,7 +184,7 @@ class DevServerAPI:
                 return runs
             time.sleep(0.2)
         raise ProbeTimeout(
-            f"event(s) {', '.join(event_ids)} started {len(runs)} run(s) within {timeout:.0f}s, "
+            f"event(s) {', '.join(event_ids)} started {len(runs)} run(s) within {timeout:g}s, "
             f"expected {count}"
         )
 
@@ -202,7 +204,7 @@ class DevServerAPI:
             time.sleep(poll)
             run = self.get_run(run_id)
         if not run.final:
-            raise ProbeTimeout(f"run {run_id} was still {run.status} after {timeout:.0f}s")
+            raise ProbeTimeout(f"run {run_id} was still {run.status} after {timeout:g}s")
         return run
 
     def trace(self, run_id: str) -> Span:

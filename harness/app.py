@@ -165,15 +165,22 @@ class AppHost:
                 f"the dev server rejected the sync of {self.url} (HTTP {response.status_code}): "
                 f"{response.text[:500]}"
             )
+        # The PUT can answer 200 while the dev server refuses the functions (an invalid cron,
+        # say): it then records the reason as an app error. Confirm what it registered.
         expected = {fn.get_id() for fn in self._functions}
         deadline = time.monotonic() + timeout
         registered: set[str] = set()
+        errors: dict[str, str] = {}
         while time.monotonic() < deadline:
             registered = api.function_slugs()
             if expected <= registered:
                 return expected
+            errors = api.app_errors()
+            if errors:
+                break
             time.sleep(0.2)
         raise SetupError(
-            f"after syncing, the dev server lists {len(expected & registered)} of {len(expected)} "
-            f"functions; missing: {sorted(expected - registered)}; app errors: {api.app_errors()}"
+            f"the dev server did not register the app's functions: {len(expected & registered)} "
+            f"of {len(expected)} listed, missing {sorted(expected - registered)}"
+            + "".join(f"\n  {url}: {error}" for url, error in errors.items())
         )

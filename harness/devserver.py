@@ -23,7 +23,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,7 @@ def _ephemeral_range() -> range:
         return range(32768, 61000)
 
 
-def free_port(attempts: int = 200) -> int:
+def free_port(attempts: int = 200, *, exclude: frozenset[int] = frozenset()) -> int:
     """A free port for a listener, chosen outside the kernel's ephemeral range.
 
     A port from ``bind(0)`` is ephemeral: after we release it, the kernel may hand it to an
@@ -68,7 +68,7 @@ def free_port(attempts: int = 200) -> int:
     with "address already in use". Ports below the ephemeral range are not handed out so.
     """
     ephemeral = _ephemeral_range()
-    candidates = [p for p in range(20000, 32768) if p not in ephemeral]
+    candidates = [p for p in range(20000, 32768) if p not in ephemeral and p not in exclude]
     for port in random.sample(candidates, min(attempts, len(candidates))):
         if port_is_free(port):
             return port
@@ -92,7 +92,7 @@ def fetch_info(url: str, timeout: float = 2.0) -> dict[str, Any] | None:
     try:
         response = httpx.get(f"{url.rstrip('/')}/dev", timeout=timeout)
         body = response.json()
-    except (httpx.HTTPError, ValueError):
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError):  # InvalidURL: a mistyped URL
         return None
     if response.status_code != 200 or not isinstance(body, dict) or "version" not in body:
         return None
@@ -101,11 +101,19 @@ def fetch_info(url: str, timeout: float = 2.0) -> dict[str, Any] | None:
 
 @dataclass
 class _Ports:
-    http: int = field(default_factory=free_port)
-    connect_gateway: int = field(default_factory=free_port)
-    connect_gateway_grpc: int = field(default_factory=free_port)
-    connect_executor_grpc: int = field(default_factory=free_port)
-    debug_api: int = field(default_factory=free_port)
+    http: int
+    connect_gateway: int
+    connect_gateway_grpc: int
+    connect_executor_grpc: int
+    debug_api: int
+
+    @classmethod
+    def allocate(cls) -> _Ports:
+        """Five distinct free ports (nothing reserves them, so each must avoid the others)."""
+        chosen: list[int] = []
+        for _ in range(5):
+            chosen.append(free_port(exclude=frozenset(chosen)))
+        return cls(*chosen)
 
     def flags(self) -> list[str]:
         return [
@@ -181,16 +189,18 @@ class DevServer:
         if busy:
             raise SetupError(f"port(s) {busy} are already in use; cannot start the dev server")
         assert self.log_path
-        log = self.log_path.open("ab")
-        self._process = subprocess.Popen(
-            [*self._launcher, *self.flags()],
-            cwd=self._workdir,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group, so stop() also ends npx's child
-        )
-        log.close()
+        with self.log_path.open("ab") as log:
+            try:
+                self._process = subprocess.Popen(
+                    [*self._launcher, *self.flags()],
+                    cwd=self._workdir,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,  # own process group: stop() also ends npx's child
+                )
+            except OSError as exc:
+                raise SetupError(f"cannot start {self._launcher[0]}: {exc}") from exc
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -239,7 +249,8 @@ class DevServer:
 def _binary() -> str | None:
     named = os.environ.get(BIN_ENV)
     if named:
-        path = shutil.which(named) or (named if os.access(named, os.X_OK) else None)
+        is_executable = os.path.isfile(named) and os.access(named, os.X_OK)
+        path = shutil.which(named) or (named if is_executable else None)
         if path is None:
             raise SetupError(f"{BIN_ENV}={named} is not an executable file")
         return path
@@ -287,7 +298,7 @@ def discover(serve_url: str, workdir: Path, *, log: Log = print) -> DevServer:
         raise SetupError(HOW_TO_GET_ONE)
 
     server = DevServer(
-        f"http://127.0.0.1:{(ports := _Ports()).http}",
+        f"http://127.0.0.1:{(ports := _Ports.allocate()).http}",
         "unknown",
         source,
         launcher=launcher,

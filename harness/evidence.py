@@ -193,7 +193,9 @@ class ItemResult(BaseModel):
         documented = bool(self.evidence.facts)
         if executed and documented:
             return "executed + documented"
-        return "documented" if documented else "executed"
+        if executed or documented:
+            return "executed" if executed else "documented"
+        return "none"
 
 
 def utcnow() -> datetime:

@@ -89,6 +89,8 @@ def load(path: Path, script: str, category: str) -> ResultsFile:
     if path.exists():
         try:
             data = json.loads(path.read_text())
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
             data.pop("summary", None)
             loaded = ResultsFile.model_validate(data)
             if loaded.schema_version == SCHEMA_VERSION and loaded.script == script:
@@ -106,6 +108,7 @@ def write_atomically(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,58 @@
+"""Shared fixtures: the repo root on sys.path, a fresh ledger, and dev server discovery."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from harness.devserver import BIN_ENV, BINARY_NAMES, URL_ENV, fetch_info  # noqa: E402
+from harness.ledger import LEDGER_ENV, side_effects  # noqa: E402
+
+
+@pytest.fixture
+def ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point the process-wide side-effect ledger at a fresh file for one test."""
+    monkeypatch.delenv(LEDGER_ENV, raising=False)
+    path = tmp_path / "ledger.sqlite"
+    side_effects.use(path)
+    yield path
+    side_effects._path = None
+    os.environ.pop(LEDGER_ENV, None)
+
+
+def dev_server_source() -> str | None:
+    """How the end-to-end tests get a dev server, or None (README: "Running the tests")."""
+    url = os.environ.get(URL_ENV)
+    if url and fetch_info(url):
+        return f"{URL_ENV}={url}"
+    binary = os.environ.get(BIN_ENV)
+    if binary and os.access(binary, os.X_OK):
+        return f"{BIN_ENV}={binary}"
+    for name in BINARY_NAMES:
+        if shutil.which(name):
+            return f"{name} on PATH"
+    return None
+
+
+def pytest_report_header() -> str:
+    source = dev_server_source()
+    return f"dev server for end-to-end tests: {source or 'none found (they will be skipped)'}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if dev_server_source():
+        return
+    skip = pytest.mark.skip(
+        reason=f"no Inngest dev server: set {URL_ENV}, or {BIN_ENV}, or put `inngest` on PATH"
+    )
+    for item in items:
+        if "devserver" in item.keywords:
+            item.add_marker(skip)

@@ -1,0 +1,187 @@
+"""EX rubrics: hand-made evidence in, stars out (including failing and unobservable evidence)."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import pytest
+
+import serve
+from conftest import ROOT
+from harness.evidence import Evidence, Rating
+
+
+@pytest.fixture(scope="module")
+def ex() -> ModuleType:
+    return serve.load_script(ROOT / "01_ex_execution_semantics.py")
+
+
+def evidence(passed: list[str], failed: list[str] = (), not_run: list[str] = ()) -> Evidence:
+    ev = Evidence()
+    for key in passed:
+        ev.check(key, key, True)
+    for key in failed:
+        ev.check(key, key, False)
+    for key in not_run:
+        ev.not_run(key, key, "not observable here")
+    return ev
+
+
+def rate(ex: ModuleType, item: str, ev: Evidence) -> Rating:
+    return ex.suite.items[item].rate(ev)
+
+
+def test_every_ex_item_has_a_rubric(ex: ModuleType) -> None:
+    assert list(ex.suite.items) == [f"EX-0{n}" for n in range(1, 8)]
+    for item in ex.suite.items.values():
+        assert item._rubric is not None, item.id
+
+
+EX01 = ["completes-after-crash", "completed-step-not-rerun", "interrupted-step-retried",
+        "later-steps-once"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("failed", "stars"),
+    [
+        ([], 5),
+        (["completes-after-crash"], 1),
+        (["completed-step-not-rerun"], 2),
+        (["interrupted-step-retried"], 3),
+        (["later-steps-once"], 3),
+    ],
+)
+def test_ex01_progress(ex: ModuleType, failed: list[str], stars: int) -> None:
+    rating = rate(ex, "EX-01", evidence([k for k in EX01 if k not in failed], failed))
+    assert rating.stars == stars
+    assert rating.drivers
+
+
+EX02 = ["completes-after-step-retries", "memoized-effect-once", "retries-visible",
+        "stable-idempotency-key", "failed-attempt-effect-not-repeated"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("failed", "stars"),
+    [
+        ([], 5),
+        (["failed-attempt-effect-not-repeated"], 4),  # at-least-once inside a step
+        (["stable-idempotency-key", "failed-attempt-effect-not-repeated"], 3),
+        (["memoized-effect-once"], 1),
+        (["completes-after-step-retries"], 1),
+    ],
+)
+def test_ex02_side_effects(ex: ModuleType, failed: list[str], stars: int) -> None:
+    assert rate(ex, "EX-02", evidence([k for k in EX02 if k not in failed], failed)).stars == stars
+
+
+EX03 = ["same-event-id-one-run", "same-key-one-run", "different-keys-both-run"]
+
+
+@pytest.mark.parametrize(
+    ("failed", "stars"),
+    [
+        ([], 5),
+        (["same-event-id-one-run"], 4),
+        (["same-key-one-run"], 3),
+        (["different-keys-both-run"], 3),  # merging distinct keys is not deduplication
+        (EX03, 1),
+    ],
+)
+def test_ex03_idempotency(ex: ModuleType, failed: list[str], stars: int) -> None:
+    assert rate(ex, "EX-03", evidence([k for k in EX03 if k not in failed], failed)).stars == stars
+
+
+def test_ex04_full_persistence_is_five(ex: ModuleType) -> None:
+    ev = evidence(["across-requests", "across-app-restart", "devserver-restart-persist"],
+                  ["devserver-restart-memory"])  # fmt: skip
+    assert rate(ex, "EX-04", ev).stars == 5
+
+
+def test_ex04_lost_on_devserver_restart_is_four(ex: ModuleType) -> None:
+    ev = evidence(["across-requests", "across-app-restart"],
+                  ["devserver-restart-persist", "devserver-restart-memory"])  # fmt: skip
+    rating = rate(ex, "EX-04", ev)
+    assert rating.stars == 4
+    assert "did not survive" in rating.reason
+
+
+def test_ex04_unobservable_restart_caps_at_four_and_says_so(ex: ModuleType) -> None:
+    ev = evidence(["across-requests", "across-app-restart"], [],
+                  ["devserver-restart-persist", "devserver-restart-memory"])  # fmt: skip
+    rating = rate(ex, "EX-04", ev)
+    assert rating.stars == 4
+    assert "could not be observed" in rating.reason
+
+
+@pytest.mark.parametrize(
+    ("failed", "stars"), [(["across-requests"], 1), (["across-app-restart"], 3)]
+)
+def test_ex04_state_loss(ex: ModuleType, failed: list[str], stars: int) -> None:
+    passed = [k for k in ["across-requests", "across-app-restart"] if k not in failed]
+    assert rate(ex, "EX-04", evidence(passed, failed)).stars == stars
+
+
+EX05 = ["body-reruns-nondeterministically", "allowed-nondeterminism-harmless",
+        "violation-contained", "violation-reported"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("failed", "stars"),
+    [
+        ([], 5),
+        (["violation-reported"], 4),
+        (["violation-contained", "violation-reported"], 3),
+        (["body-reruns-nondeterministically"], 2),
+        (["allowed-nondeterminism-harmless"], 1),
+    ],
+)
+def test_ex05_determinism_constraints(ex: ModuleType, failed: list[str], stars: int) -> None:
+    assert rate(ex, "EX-05", evidence([k for k in EX05 if k not in failed], failed)).stars == stars
+
+
+EX06 = ["swapped-steps-keep-values", "run-finishes", "renamed-step-silently-rerun",
+        "change-reported", "in-flight-run-pinned"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("failed", "stars"),
+    [
+        ([], 5),
+        (["in-flight-run-pinned"], 4),
+        (["in-flight-run-pinned", "change-reported"], 3),
+        (["run-finishes"], 2),
+        (["swapped-steps-keep-values"], 1),
+    ],
+)
+def test_ex06_violation_handling(ex: ModuleType, failed: list[str], stars: int) -> None:
+    assert rate(ex, "EX-06", evidence([k for k in EX06 if k not in failed], failed)).stars == stars
+
+
+def ex07_keys(ex: ModuleType) -> list[str]:
+    cases = [*ex.CORE_CASES, *ex.EDGE_CASES, "pydantic-model"]
+    return [f"round-trip:{name}" for name in cases] + ["non-json-fails-loudly"]
+
+
+@pytest.mark.parametrize(
+    ("failed", "stars"),
+    [
+        ([], 5),
+        (["non-json-fails-loudly"], 4),
+        (["round-trip:beyond-double-precision"], 3),
+        (["round-trip:pydantic-model"], 3),
+        (["round-trip:floats"], 2),
+        (["round-trip:floats", "round-trip:unicode", "round-trip:nested"], 1),
+    ],
+)
+def test_ex07_replay_accuracy(ex: ModuleType, failed: list[str], stars: int) -> None:
+    passed = [k for k in ex07_keys(ex) if k not in failed]
+    rating = rate(ex, "EX-07", evidence(passed, failed))
+    assert rating.stars == stars
+    assert set(failed) <= set(rating.drivers) or stars == 5
+
+
+def test_missing_evidence_never_rates_well(ex: ModuleType) -> None:
+    """A probe that recorded nothing must not earn a good rating by default."""
+    for item in ex.suite.items.values():
+        assert item.rate(Evidence()).stars <= 2, item.id

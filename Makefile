@@ -1,0 +1,40 @@
+# Two entry points (see README): `make suite` runs the verification, `make test` runs the tests.
+# Both create .venv from pyproject.toml's pinned versions on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: suite test lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required" if sys.version_info < (3, 11) else 0)'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+# Every category script, one after the other; the exit code is the worst one (README: exit codes).
+suite: $(STAMP)
+	@worst=0; for script in [01][0-9]_*.py; do \
+		echo "=== $$script"; \
+		$(BIN)/python $$script; rc=$$?; \
+		if [ $$rc -eq 2 ]; then exit 2; fi; \
+		if [ $$rc -gt $$worst ]; then worst=$$rc; fi; \
+	done; exit $$worst
+
+# Lint, then every test; end-to-end tests skip (with the reason) when no dev server is found.
+# pytest exits 5 when it collected nothing. Unit tests always exist here, so that can only mean
+# discovery broke: say so and fail rather than pass on zero tests.
+test: $(STAMP) lint
+	@$(BIN)/python -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: test discovery is broken"; exit 1; fi; \
+	exit $$rc
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -82,12 +82,14 @@ def progress_guarantee(probe: Probe) -> None:
         killed_at = time.monotonic()
         probe.say("app SIGKILLed mid-step; starting it again")
         app.start()
-        run = probe.wait(run_id, timeout=90)
+        run = probe.wait(run_id, timeout=30 + probe.devserver.retry_allowance(1))
+    interval = probe.devserver.retry_interval_s
     recovered_s = probe.measure(
         "crash-to-completion",
         round(time.monotonic() - killed_at, 2),
         "s",
-        "from SIGKILL to the run's final status (dev server retry interval 1 s)",
+        "from SIGKILL to the run's final status; the dev server retried "
+        + (f"every {interval} s" if interval else "on its default backoff"),
     )
 
     expected = {
@@ -194,7 +196,11 @@ async def payment_flow(ctx: inngest.Context) -> dict[str, str]:
 
 @suite.item("EX-02", functions=[payment_flow])
 def side_effect_guarantee(probe: Probe) -> None:
-    run = probe.trigger("ex02/payment.requested", {"payment_id": probe.tag})
+    run = probe.trigger(
+        "ex02/payment.requested",
+        {"payment_id": probe.tag},
+        timeout=30 + probe.devserver.retry_allowance(2),
+    )
     trace = probe.api.trace(run.id)
     attempts = [s.status for step in trace.steps("write-ledger") for s in step.children]
     keys = probe.effect_values("write-ledger")
@@ -432,7 +438,8 @@ def _survives_devserver_restart(probe: Probe, persist: bool) -> dict[str, Any]:
     probe.devserver.restart(persist=persist, wipe=True)
     probe.app.sync(probe.api)
     run_id = probe.run_of(probe.send("ex04/draft.requested", {"review_s": 6, "persist": persist}))
-    probe.wait_for_effect("create-draft", timeout=20)
+    if not probe.wait_for_step(run_id, "review-window", timeout=20):
+        raise RuntimeError("the run never reached its sleep; cannot restart the dev server in it")
     probe.say(f"restarting the dev server ({'with' if persist else 'without'} --persist)")
     probe.devserver.restart(persist=persist)
     probe.app.sync(probe.api)
@@ -462,10 +469,11 @@ def state_persistence(probe: Probe) -> None:
     )
 
     # Across an app crash during a sleep: no process holds the state while the run waits.
-    probe.tag = uuid.uuid4().hex[:8]
+    probe.new_scenario()
     with probe.app.run_as_process() as app:
         run_id = probe.run_of(probe.send("ex04/draft.requested", {"review_s": 4}))
-        probe.wait_for_effect("create-draft", timeout=20)
+        if not probe.wait_for_step(run_id, "review-window", timeout=20):
+            raise RuntimeError("the run never reached its sleep; cannot crash the app during it")
         first_pid = app.pid
         app.kill()
         app.start()
@@ -497,7 +505,7 @@ def state_persistence(probe: Probe) -> None:
         return
     try:
         for persist in (True, False):
-            probe.tag = uuid.uuid4().hex[:8]
+            probe.new_scenario()
             outcome = _survives_devserver_restart(probe, persist)
             key = "devserver-restart-persist" if persist else "devserver-restart-memory"
             flag = "with" if persist else "without"
@@ -560,7 +568,7 @@ async def token_issuer(ctx: inngest.Context) -> dict[str, str]:
     # Outside any step: runs again on every request and differs each time. Harmless, because
     # nothing durable depends on it.
     request_nonce = uuid.uuid4().hex
-    side_effects.record(f"{ctx.event.data['tag']}:body", request_nonce)
+    side_effects.executed(ctx.event, "body", request_nonce)
 
     async def issue_token() -> str:
         side_effects.executed(ctx.event, "issue-token")
@@ -592,7 +600,7 @@ UNSTABLE_WATCH_S = 20.0
 @suite.item("EX-05", functions=[token_issuer, unstable_step_id])
 def determinism_constraints(probe: Probe) -> None:
     run = probe.trigger("ex05/token.requested")
-    nonces = probe.ledger.values(probe.key("body"))
+    nonces = probe.effect_values("body")
     output = run.output if isinstance(run.output, dict) else {}
     probe.check(
         "body-reruns-nondeterministically",
@@ -616,9 +624,9 @@ def determinism_constraints(probe: Probe) -> None:
     )
 
     # The violation: watch for a bounded time what the platform does about it.
-    probe.tag = uuid.uuid4().hex[:8]
+    probe.new_scenario()
     run_id = probe.run_of(probe.send("ex05/unstable.requested"))
-    log_before = len(probe.app.log_text())
+    mark = probe.log_mark()
     probe.say(f"watching a run with unstable step IDs for {UNSTABLE_WATCH_S:.0f}s")
     try:
         final: str | None = probe.api.wait_for_run(
@@ -628,10 +636,9 @@ def determinism_constraints(probe: Probe) -> None:
         final = None
         probe.api.cancel(run_id)  # it would go on; stop it
     executions = probe.effects("fetch")
-    sdk_log = probe.app.log_text()[log_before:]
     named = [
         line
-        for line in sdk_log.splitlines()
+        for line in probe.logs_since(mark)
         if any(w in line.lower() for w in ("determinis", "step id", "unexpected step", "mismatch"))
     ]
     probe.measure(
@@ -728,15 +735,19 @@ def violation_handling(probe: Probe) -> None:
     v2_code = [onboarding_v2 if fn is onboarding_v1 else fn for fn in probe.app.functions]
     with probe.app.run_as_process() as app:
         run_id = probe.run_of(probe.send("ex06/user.signed_up", {"trial_s": 5}))
-        probe.wait_for_effect("v1:fetch-profile", timeout=20)
-        time.sleep(1.5)  # let v1 reach the sleep
+        if not probe.wait_for_step(run_id, "trial-period", timeout=20):
+            raise RuntimeError("v1 never reached its sleep; cannot deploy v2 during it")
         app.kill()
-        log_before = len(probe.app.log_text())
+        mark = probe.log_mark()
         app.start(v2_code)  # the "deploy": same function ID, changed steps
         probe.app.sync(probe.api)
         run = probe.wait(run_id, timeout=60)
-    sdk_log = probe.app.log_text()[log_before:]
-    warnings = [line for line in sdk_log.splitlines() if " WARNING " in line or " ERROR " in line]
+    warnings = [
+        line
+        for line in probe.logs_since(mark)
+        if (line.startswith("app:") and (" WARNING " in line or " ERROR " in line))
+        or (run_id in line and ('"level":"WARN' in line or '"level":"ERROR' in line))
+    ]
     output = run.output if isinstance(run.output, dict) else {}
 
     probe.check(

@@ -148,6 +148,7 @@ class DevServer:
         self._ports = ports
         self._process: subprocess.Popen[bytes] | None = None
         self.persist = False
+        self.start_opts: dict[str, Any] = {}  # as the dev server reports them in GET /dev
         self.restarts = 0
 
     @property
@@ -170,6 +171,22 @@ class DevServer:
             flags += ["--persist", "--sqlite-dir", str(self._workdir / "sqlite")]
         return flags
 
+    @property
+    def retry_interval_s(self) -> int:
+        """The linear retry interval in seconds, or 0 for the default backoff table."""
+        return int(self.start_opts.get("retry_interval") or 0)
+
+    def retry_allowance(self, retries: int) -> float:
+        """How long ``retries`` retries may take before the next attempt, with some margin."""
+        if self.retry_interval_s:
+            return retries * (self.retry_interval_s + 3.0)
+        return retries * 50.0  # the default table starts at 15 s plus up to 30 s of jitter
+
+    def adopt(self, info: dict[str, Any]) -> None:
+        """Take version and start options from a ``GET /dev`` answer."""
+        self.version = str(info["version"])
+        self.start_opts = dict(info.get("startOpts") or {})
+
     def describe(self) -> dict[str, Any]:
         return {
             "url": self.url,
@@ -177,6 +194,7 @@ class DevServer:
             "source": self.source,
             "owned": self.owned,
             "command": [*(self._launcher or []), *self.flags()] if self.owned else None,
+            "start_opts": self.start_opts,
         }
 
     # --- lifecycle of an owned server ----------------------------------------------------------
@@ -210,7 +228,7 @@ class DevServer:
                 )
             info = fetch_info(self.url, timeout=1.0)
             if info:
-                self.version = str(info["version"])
+                self.adopt(info)
                 return
             time.sleep(0.2)
         self.stop()
@@ -238,6 +256,12 @@ class DevServer:
             shutil.rmtree(self._workdir / "sqlite", ignore_errors=True)
         self.restarts += 1
         self.start()
+
+    def log_text(self) -> str:
+        """Everything an owned dev server logged; empty for an external one."""
+        if not self.log_path or not self.log_path.exists():
+            return ""
+        return self.log_path.read_text(errors="replace")
 
     def log_tail(self, lines: int = 15) -> str:
         if not self.log_path or not self.log_path.exists():
@@ -286,7 +310,9 @@ def discover(serve_url: str, workdir: Path, *, log: Log = print) -> DevServer:
     if url:
         info = fetch_info(url)
         if info:
-            return DevServer(url, str(info["version"]), f"{URL_ENV}={url}")
+            server = DevServer(url, str(info["version"]), f"{URL_ENV}={url}")
+            server.adopt(info)
+            return server
         log(f"{URL_ENV}={url} does not answer GET /dev; looking for a binary instead")
 
     binary = _binary()

@@ -66,8 +66,8 @@ class Ledger:
             return int(row[0])
 
     def executed(self, event: inngest.Event, name: str, value: Any = None) -> int:
-        """Evidence, called inside a step: ``name`` really executed for the probe that sent
-        ``event``. Returns how many times it has executed so far (1 on the first execution)."""
+        """Evidence: ``name`` (a step, or the function body) really executed for the probe that
+        sent ``event``. Returns how many times it has executed so far (1 the first time)."""
         return self.record(effect_key(str(event.data["tag"]), name), value)
 
     def count(self, key: str) -> int:

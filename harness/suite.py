@@ -129,6 +129,21 @@ class Probe:
     def document(self) -> Callable[..., None]:
         return self.evidence.document
 
+    def new_scenario(self) -> str:
+        """Start a fresh namespace of ledger keys (and event tags) for the next scenario."""
+        self.tag = uuid.uuid4().hex[:8]
+        return self.tag
+
+    def log_mark(self) -> tuple[int, int]:
+        """A position in the app's and the dev server's logs, for :meth:`logs_since`."""
+        return len(self.app.log_text()), len(self.devserver.log_text())
+
+    def logs_since(self, mark: tuple[int, int]) -> list[str]:
+        """Log lines written since ``mark``, each prefixed with "app:" or "dev server:"."""
+        app = self.app.log_text()[mark[0] :].splitlines()
+        dev = self.devserver.log_text()[mark[1] :].splitlines()
+        return [f"app: {line}" for line in app] + [f"dev server: {line}" for line in dev]
+
     def say(self, message: str) -> None:
         """Show what the probe is doing now in the progress display."""
         self._progress(f"{self.item.id} · {message}")
@@ -166,6 +181,17 @@ class Probe:
     ) -> Run:
         """Send an event, then wait for the run it starts to finish."""
         return self.wait(self.run_of(self.send(name, data)), timeout=timeout)
+
+    def wait_for_step(self, run_id: str, step: str, *, timeout: float = 30.0) -> bool:
+        """Wait until the run's trace shows a step called ``step`` (e.g. a sleep under way)."""
+        self.say(f"waiting for run {run_id[-8:]} to reach {step!r}")
+        deadline = time.monotonic() + self.bound(timeout)
+        while time.monotonic() < deadline:
+            with contextlib.suppress(RuntimeError):  # no trace yet right after the run starts
+                if self.api.trace(run_id).steps(step):
+                    return True
+            time.sleep(0.2)
+        return False
 
     def wait_for_effect(self, name: str, count: int = 1, *, timeout: float = 30.0) -> bool:
         self.say(f"waiting for {name!r} (x{count})")

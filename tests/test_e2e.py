@@ -7,7 +7,6 @@ cancelled, failed), and whole category scripts run as a user runs them.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import textwrap
 import time
@@ -21,7 +20,7 @@ import pytest
 
 import serve
 from common import inngest_client
-from conftest import ROOT
+from conftest import ROOT, run_script
 from harness.api import DevServerAPI, RunNotFound
 from harness.app import AppHost
 from harness.devserver import DevServer, discover, free_port
@@ -111,14 +110,6 @@ def test_dev_server_reports_its_version(live: Live) -> None:
 
 
 # --- whole scripts -------------------------------------------------------------------------------
-def run_script(script: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(script), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-    )
 
 
 def test_ex_script_rates_every_item_from_executed_checks(tmp_path: Path) -> None:

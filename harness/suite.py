@@ -294,7 +294,10 @@ def run(suite: Suite, argv: list[str] | None = None) -> int:
 
     path = args.results_dir / f"{suite.script.stem}.json"
     results = load(path, suite.script.name, suite.category.value)
-    session = Session(id=utcnow().strftime("%Y%m%dT%H%M%SZ"), started_at=utcnow(), argv=sys.argv)
+    started = utcnow()
+    session = Session(
+        id=f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:4]}", started_at=started, argv=sys.argv
+    )
 
     def save() -> None:
         if not args.no_save:

@@ -28,6 +28,7 @@ from common import (
     Rating,
     RunNotFound,
     Suite,
+    echo,
     inngest_client,
     side_effects,
 )
@@ -40,13 +41,19 @@ suite = Suite(__file__, Category.EX)
 # running, starts it again, and counts how often each step really executed.
 
 
+class OrderPlaced(BaseModel):
+    order_id: str
+    first_call_latency_s: float = 0.0
+
+
 @inngest_client.create_function(
     fn_id="ex01-order-pipeline",
     trigger=inngest.TriggerEvent(event="ex01/order.placed"),
     retries=3,
 )
 async def order_pipeline(ctx: inngest.Context) -> dict[str, str]:
-    order_id = str(ctx.event.data["order_id"])
+    order = OrderPlaced.model_validate(ctx.event.data)
+    order_id = order.order_id
 
     async def reserve_inventory() -> str:
         side_effects.executed(ctx.event, "reserve-inventory")
@@ -55,7 +62,7 @@ async def order_pipeline(ctx: inngest.Context) -> dict[str, str]:
     async def charge_card() -> str:
         if side_effects.executed(ctx.event, "charge-card") == 1:
             # A slow payment provider on the first call: the probe kills the app right here.
-            await asyncio.sleep(float(ctx.event.data["first_call_latency_s"]))
+            await asyncio.sleep(order.first_call_latency_s)
         return f"charge-{order_id}"
 
     async def send_receipt() -> str:
@@ -165,13 +172,17 @@ def _(ev: Evidence) -> Rating:
 # and what runs again?
 
 
+class PaymentRequested(BaseModel):
+    payment_id: str
+
+
 @inngest_client.create_function(
     fn_id="ex02-payment-flow",
     trigger=inngest.TriggerEvent(event="ex02/payment.requested"),
     retries=4,
 )
 async def payment_flow(ctx: inngest.Context) -> dict[str, str]:
-    payment_id = str(ctx.event.data["payment_id"])
+    payment_id = PaymentRequested.model_validate(ctx.event.data).payment_id
 
     async def charge() -> str:
         side_effects.executed(ctx.event, "charge")
@@ -281,12 +292,16 @@ def _(ev: Evidence) -> Rating:
 # Two mechanisms: a producer-chosen event ID, and a function-level idempotency key expression.
 
 
+class OrderEvent(BaseModel):
+    order_id: str
+
+
 @inngest_client.create_function(
     fn_id="ex03-fulfil-order",
     trigger=inngest.TriggerEvent(event="ex03/order.paid"),
 )
 async def fulfil_order(ctx: inngest.Context) -> str:
-    order_id = str(ctx.event.data["order_id"])
+    order_id = OrderEvent.model_validate(ctx.event.data).order_id
 
     async def ship() -> str:
         side_effects.executed(ctx.event, f"ship:{order_id}")
@@ -301,7 +316,7 @@ async def fulfil_order(ctx: inngest.Context) -> str:
     idempotency="event.data.order_id",  # one run per order ID (for 24 h, per the docs)
 )
 async def fulfil_once_per_order(ctx: inngest.Context) -> str:
-    order_id = str(ctx.event.data["order_id"])
+    order_id = OrderEvent.model_validate(ctx.event.data).order_id
 
     async def ship() -> str:
         side_effects.executed(ctx.event, f"ship:{order_id}")
@@ -403,6 +418,10 @@ def _(ev: Evidence) -> Rating:
 # state live: in the app process, or durably in Inngest?
 
 
+class DraftRequested(BaseModel):
+    review_s: float
+
+
 @inngest_client.create_function(
     fn_id="ex04-publish-draft",
     trigger=inngest.TriggerEvent(event="ex04/draft.requested"),
@@ -418,7 +437,8 @@ async def publish_draft(ctx: inngest.Context) -> dict[str, Any]:
         return {"published": draft["draft_id"], "published_by_pid": os.getpid()}
 
     draft = await ctx.step.run("create-draft", create_draft)
-    await ctx.step.sleep("review-window", timedelta(seconds=float(ctx.event.data["review_s"])))
+    review = timedelta(seconds=DraftRequested.model_validate(ctx.event.data).review_s)
+    await ctx.step.sleep("review-window", review)
     published = await ctx.step.run("publish", publish)
     return {**draft, **published}
 
@@ -575,7 +595,7 @@ async def token_issuer(ctx: inngest.Context) -> dict[str, str]:
         return uuid.uuid4().hex  # non-deterministic, but memoized: every replay sees this value
 
     token = await ctx.step.run("issue-token", issue_token)
-    echoed = await ctx.step.run("store-token", lambda: token)
+    echoed = await ctx.step.run("store-token", echo, token)
     return {"token": token, "stored": echoed}
 
 
@@ -591,7 +611,7 @@ async def unstable_step_id(ctx: inngest.Context) -> str:
 
     # NOT allowed: a step ID that changes between requests, so its memoized result is never found.
     data = await ctx.step.run(f"fetch-{uuid.uuid4().hex[:6]}", fetch)
-    return await ctx.step.run("finish", lambda: data)
+    return await ctx.step.run("finish", echo, data)
 
 
 UNSTABLE_WATCH_S = 20.0
@@ -700,6 +720,10 @@ def _(ev: Evidence) -> Rating:
 # two are swapped. Same function ID, so the in-flight run continues on the new code.
 
 
+class SignedUp(BaseModel):
+    trial_s: float
+
+
 @inngest_client.create_function(
     fn_id="ex06-onboarding", trigger=inngest.TriggerEvent(event="ex06/user.signed_up")
 )
@@ -709,9 +733,10 @@ async def onboarding_v1(ctx: inngest.Context) -> dict[str, str]:
         return "profile-v1"
 
     profile = await ctx.step.run("fetch-profile", fetch_profile)
-    plan = await ctx.step.run("choose-plan", lambda: "plan-v1")
-    team = await ctx.step.run("create-team", lambda: "team-v1")
-    await ctx.step.sleep("trial-period", timedelta(seconds=float(ctx.event.data["trial_s"])))
+    plan = await ctx.step.run("choose-plan", echo, "plan-v1")
+    team = await ctx.step.run("create-team", echo, "team-v1")
+    trial = timedelta(seconds=SignedUp.model_validate(ctx.event.data).trial_s)
+    await ctx.step.sleep("trial-period", trial)
     return {"profile": profile, "plan": plan, "team": team}
 
 
@@ -724,9 +749,10 @@ async def onboarding_v2(ctx: inngest.Context) -> dict[str, str]:
         return "profile-v2"
 
     profile = await ctx.step.run("load-profile", load_profile)  # renamed from "fetch-profile"
-    team = await ctx.step.run("create-team", lambda: "team-v2")  # now before "choose-plan"
-    plan = await ctx.step.run("choose-plan", lambda: "plan-v2")
-    await ctx.step.sleep("trial-period", timedelta(seconds=float(ctx.event.data["trial_s"])))
+    team = await ctx.step.run("create-team", echo, "team-v2")  # now before "choose-plan"
+    plan = await ctx.step.run("choose-plan", echo, "plan-v2")
+    trial = timedelta(seconds=SignedUp.model_validate(ctx.event.data).trial_s)
+    await ctx.step.sleep("trial-period", trial)
     return {"profile": profile, "plan": plan, "team": team}
 
 
@@ -873,8 +899,8 @@ ROUND_TRIP_CASES = {**CORE_CASES, **EDGE_CASES}
 async def round_trip(ctx: inngest.Context) -> dict[str, dict[str, Any]]:
     replayed: dict[str, Any] = {}
     for name, value in ROUND_TRIP_CASES.items():
-        replayed[name] = await ctx.step.run(name, lambda value=value: value)
-    invoice = await ctx.step.run("pydantic-model", sample_invoice, output_type=Invoice)
+        replayed[name] = await ctx.step.run(name, echo, value)
+    invoice = await ctx.step.run("pydantic-model", echo, sample_invoice(), output_type=Invoice)
     # Only reached in a request where every value above came back from memoized state.
     report = {name: _compare(replayed[name], value) for name, value in ROUND_TRIP_CASES.items()}
     report["pydantic-model"] = {
@@ -928,12 +954,16 @@ NON_JSON_CASES: dict[str, Any] = {
 }
 
 
+class NonJsonCase(BaseModel):
+    case: str
+
+
 @inngest_client.create_function(
     fn_id="ex07-non-json", trigger=inngest.TriggerEvent(event="ex07/non-json.requested"), retries=0
 )
 async def non_json(ctx: inngest.Context) -> str:
-    original = NON_JSON_CASES[str(ctx.event.data["case"])]
-    replayed = await ctx.step.run("value", lambda: original)
+    original = NON_JSON_CASES[NonJsonCase.model_validate(ctx.event.data).case]
+    replayed = await ctx.step.run("value", echo, original)
     return "identical" if _identical(replayed, original) else f"changed to {replayed!r}"
 
 

@@ -5,6 +5,8 @@ Scripts import from here only; the plumbing lives in the ``harness`` package beh
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from harness.api import RunNotFound
 from harness.catalog import Category
 from harness.errors import ProbeTimeout
@@ -17,6 +19,17 @@ from serve import make_client
 # builds its own client pointed at whichever dev server the harness found (serve.make_client).
 inngest_client = make_client()
 
+T = TypeVar("T")
+
+
+async def echo(value: T) -> T:
+    """A step handler that returns its argument: ``await ctx.step.run("id", echo, value)``.
+
+    Makes a value computed outside a step durable (memoized) without writing a handler for it.
+    """
+    return value
+
+
 __all__ = [
     "Category",
     "Evidence",
@@ -25,6 +38,7 @@ __all__ = [
     "Rating",
     "RunNotFound",
     "Suite",
+    "echo",
     "inngest_client",
     "side_effects",
 ]

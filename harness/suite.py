@@ -108,26 +108,14 @@ class Probe:
         self.devserver = devserver
         self.ledger = ledger
         self.evidence = Evidence()
+        # Recording evidence reads as the probe's own verbs: probe.check(...), probe.measure(...)
+        self.check = self.evidence.check
+        self.not_run = self.evidence.not_run
+        self.measure = self.evidence.measure
+        self.document = self.evidence.document
         self.tag = uuid.uuid4().hex[:8]  # makes this probe's ledger keys and event data unique
         self._progress = progress
         self._deadline = time.monotonic() + item.timeout
-
-    # evidence
-    @property
-    def check(self) -> Callable[..., bool]:
-        return self.evidence.check
-
-    @property
-    def not_run(self) -> Callable[..., None]:
-        return self.evidence.not_run
-
-    @property
-    def measure(self) -> Callable[..., float]:
-        return self.evidence.measure
-
-    @property
-    def document(self) -> Callable[..., None]:
-        return self.evidence.document
 
     def new_scenario(self) -> str:
         """Start a fresh namespace of ledger keys (and event tags) for the next scenario."""

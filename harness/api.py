@@ -13,6 +13,7 @@ every REST read here carries a unique query parameter.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 from collections.abc import Iterator
@@ -30,6 +31,10 @@ _nonce = itertools.count()
 
 class RunNotFound(LookupError):
     """The dev server does not know the run (e.g. it restarted without keeping state)."""
+
+
+class TraceNotReady(RuntimeError):
+    """The run exists, but its trace has not been written yet (just after it starts)."""
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -208,11 +213,27 @@ class DevServerAPI:
         return run
 
     def trace(self, run_id: str) -> Span:
-        data = self.graphql(_TRACE_QUERY, {"runID": run_id})
+        try:
+            data = self.graphql(_TRACE_QUERY, {"runID": run_id})
+        except RuntimeError as exc:
+            # Just after a run starts, GraphQL answers "no function run span found".
+            if "no function run span" in str(exc):
+                raise TraceNotReady(f"run {run_id} has no trace yet") from exc
+            raise
         trace = (data.get("run") or {}).get("trace")
         if not trace:
-            raise RuntimeError(f"the dev server has no trace for run {run_id}")
+            raise TraceNotReady(f"run {run_id} has no trace yet")
         return Span.from_gql(trace)
+
+    def wait_for_step(self, run_id: str, step: str, *, timeout: float) -> bool:
+        """Wait until the run's trace shows a step called ``step``; False after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(TraceNotReady):
+                if self.trace(run_id).steps(step):
+                    return True
+            time.sleep(0.2)
+        return False
 
     def cancel(self, run_id: str) -> None:
         self._http.delete(f"/v1/runs/{run_id}").raise_for_status()

@@ -173,13 +173,7 @@ class Probe:
     def wait_for_step(self, run_id: str, step: str, *, timeout: float = 30.0) -> bool:
         """Wait until the run's trace shows a step called ``step`` (e.g. a sleep under way)."""
         self.say(f"waiting for run {run_id[-8:]} to reach {step!r}")
-        deadline = time.monotonic() + self.bound(timeout)
-        while time.monotonic() < deadline:
-            with contextlib.suppress(RuntimeError):  # no trace yet right after the run starts
-                if self.api.trace(run_id).steps(step):
-                    return True
-            time.sleep(0.2)
-        return False
+        return self.api.wait_for_step(run_id, step, timeout=self.bound(timeout))
 
     def wait_for_effect(self, name: str, count: int = 1, *, timeout: float = 30.0) -> bool:
         self.say(f"waiting for {name!r} (x{count})")

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.api import DevServerAPI, Run, RunNotFound, Span
+from harness.api import DevServerAPI, Run, RunNotFound, Span, TraceNotReady
 from harness.errors import ProbeTimeout
 
 URL = "http://devserver.test:8288"
@@ -287,3 +287,41 @@ def test_graphql_returns_data() -> None:
     body = {"data": {"functions": [{"slug": "app-a"}, {"slug": "app-b"}]}}
     api = make_api(lambda request: httpx.Response(200, json=body))
     assert api.function_slugs() == {"app-a", "app-b"}
+
+
+def test_trace_not_ready_right_after_start_is_waited_out() -> None:
+    """Just after a run starts, GraphQL answers 'no function run span found'."""
+    answers = iter(
+        [
+            {"data": {"run": None}, "errors": [{"message": "no function run span found"}]},
+            {"data": {"run": {"status": "RUNNING", "trace": None}}},
+            {"data": {"run": {"status": "RUNNING", "trace": {
+                "name": "fn", "status": "RUNNING", "childrenSpans": [
+                    {"name": "nap", "status": "WAITING", "stepOp": "SLEEP", "childrenSpans": []}
+                ]}}}},
+        ]
+    )  # fmt: skip
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=next(answers))
+
+    api = make_api(handler)
+    with pytest.raises(TraceNotReady):
+        api.trace("R1")
+    assert api.wait_for_step("R1", "nap", timeout=5)
+
+
+def test_other_graphql_errors_are_not_mistaken_for_a_missing_trace() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"errors": [{"message": "syntax error"}]})
+
+    with pytest.raises(RuntimeError, match="syntax error") as caught:
+        make_api(handler).trace("R1")
+    assert not isinstance(caught.value, TraceNotReady)
+
+
+def test_wait_for_step_gives_up_after_its_timeout() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"data": {"run": {"trace": None}}})
+
+    assert make_api(handler).wait_for_step("R1", "nap", timeout=0.3) is False

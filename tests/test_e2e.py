@@ -78,7 +78,8 @@ def first_run(live: Live, name: str) -> str:
 
 def test_run_with_pending_retries_reads_as_running_then_failed(live: Live) -> None:
     run_id = first_run(live, "e2e/fail")
-    time.sleep(0.5)  # the first attempt has failed; two retries (1 s apart) are pending
+    assert live.api.wait_for_step(run_id, "flaky", timeout=10)  # the first attempt has run
+    # The first attempt failed; two retries, 1 s apart, are pending: the run is not final.
     assert live.api.get_run(run_id).status == "RUNNING"
     with pytest.raises(ProbeTimeout, match="RUNNING"):
         live.api.wait_for_run(run_id, timeout=0.5)
@@ -91,9 +92,7 @@ def test_run_with_pending_retries_reads_as_running_then_failed(live: Live) -> No
 
 def test_cancelled_run_reads_as_cancelled(live: Live) -> None:
     run_id = first_run(live, "e2e/sleep")
-    deadline = time.monotonic() + 10
-    while live.api.trace(run_id).steps("nap") == [] and time.monotonic() < deadline:
-        time.sleep(0.2)  # wait until it is sleeping
+    assert live.api.wait_for_step(run_id, "nap", timeout=10)  # it is sleeping
     live.api.cancel(run_id)
     run = live.api.wait_for_run(run_id, timeout=20)
     assert run.status == "CANCELLED"

@@ -87,6 +87,8 @@ def results_table(console: Console, results: ResultsFile) -> None:
         console.print(heading)
         if result.rating:
             console.print(Text(f"why: {result.rating.reason}"))
+            if result.rating.drivers:
+                console.print(Text(f"decided by: {', '.join(result.rating.drivers)}", style="dim"))
         else:
             console.print(Text(f"error: {result.error}", style="red"))
         console.print(_evidence(result))

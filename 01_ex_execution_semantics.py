@@ -212,7 +212,7 @@ def side_effect_guarantee(probe: Probe) -> None:
         {"payment_id": probe.tag},
         timeout=30 + probe.devserver.retry_allowance(2),
     )
-    trace = probe.api.trace(run.id)
+    trace = probe.api.final_trace(run.id)
     attempts = [s.status for step in trace.steps("write-ledger") for s in step.children]
     keys = probe.effect_values("write-ledger")
 

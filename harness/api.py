@@ -37,6 +37,10 @@ class TraceNotReady(RuntimeError):
     """The run exists, but its trace has not been written yet (just after it starts)."""
 
 
+# How GraphQL answers for a run whose trace is not written yet (both seen on dev server 1.43).
+_TRACE_NOT_READY = ("no function run span found", "no rows in result set")
+
+
 def _parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value or value.startswith("0001-"):
         return None
@@ -216,14 +220,25 @@ class DevServerAPI:
         try:
             data = self.graphql(_TRACE_QUERY, {"runID": run_id})
         except RuntimeError as exc:
-            # Just after a run starts, GraphQL answers "no function run span found".
-            if "no function run span" in str(exc):
+            if any(message in str(exc) for message in _TRACE_NOT_READY):
                 raise TraceNotReady(f"run {run_id} has no trace yet") from exc
             raise
         trace = (data.get("run") or {}).get("trace")
         if not trace:
             raise TraceNotReady(f"run {run_id} has no trace yet")
         return Span.from_gql(trace)
+
+    def final_trace(self, run_id: str, *, timeout: float = 10.0) -> Span:
+        """The trace of a finished run, once the trace store has caught up with REST."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(TraceNotReady):
+                trace = self.trace(run_id)
+                if trace.status in FINAL_STATUSES:
+                    return trace
+            if time.monotonic() > deadline:
+                raise ProbeTimeout(f"the trace of run {run_id} did not reach a final status")
+            time.sleep(0.2)
 
     def wait_for_step(self, run_id: str, step: str, *, timeout: float) -> bool:
         """Wait until the run's trace shows a step called ``step``; False after ``timeout``."""

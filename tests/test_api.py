@@ -293,6 +293,7 @@ def test_trace_not_ready_right_after_start_is_waited_out() -> None:
     """Just after a run starts, GraphQL answers 'no function run span found'."""
     answers = iter(
         [
+            {"errors": [{"message": "error retrieving run: sql: no rows in result set"}]},
             {"data": {"run": None}, "errors": [{"message": "no function run span found"}]},
             {"data": {"run": {"status": "RUNNING", "trace": None}}},
             {"data": {"run": {"status": "RUNNING", "trace": {
@@ -325,3 +326,13 @@ def test_wait_for_step_gives_up_after_its_timeout() -> None:
         return httpx.Response(200, json={"data": {"run": {"trace": None}}})
 
     assert make_api(handler).wait_for_step("R1", "nap", timeout=0.3) is False
+
+
+def test_final_trace_waits_for_the_trace_store_to_catch_up() -> None:
+    statuses = iter(["RUNNING", "RUNNING", "COMPLETED"])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        trace = {"name": "fn", "status": next(statuses), "childrenSpans": []}
+        return httpx.Response(200, json={"data": {"run": {"trace": trace}}})
+
+    assert make_api(handler).final_trace("R1", timeout=5).status == "COMPLETED"

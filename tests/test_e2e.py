@@ -86,7 +86,7 @@ def test_run_with_pending_retries_reads_as_running_then_failed(live: Live) -> No
     run = live.api.wait_for_run(run_id, timeout=30)
     assert run.status == "FAILED"
     assert run.error and "attempt 2 failed" in run.error
-    (step,) = live.api.trace(run_id).steps("flaky")
+    (step,) = live.api.final_trace(run_id).steps("flaky")
     assert [a.status for a in step.children] == ["FAILED", "FAILED", "FAILED"]
 
 

@@ -464,7 +464,7 @@ def _survives_devserver_restart(probe: Probe, persist: bool) -> dict[str, Any]:
     probe.devserver.restart(persist=persist)
     probe.app.sync(probe.api)
     try:
-        run = probe.api.wait_for_run(run_id, timeout=probe.bound(25))
+        run = probe.wait(run_id, timeout=25)
     except RunNotFound as exc:
         return {
             "status": "LOST (the dev server no longer knows the run)",
@@ -649,9 +649,7 @@ def determinism_constraints(probe: Probe) -> None:
     mark = probe.log_mark()
     probe.say(f"watching a run with unstable step IDs for {UNSTABLE_WATCH_S:.0f}s")
     try:
-        final: str | None = probe.api.wait_for_run(
-            run_id, timeout=probe.bound(UNSTABLE_WATCH_S)
-        ).status
+        final: str | None = probe.wait(run_id, timeout=UNSTABLE_WATCH_S).status
     except ProbeTimeout:
         final = None
         probe.api.cancel(run_id)  # it would go on; stop it

@@ -119,6 +119,10 @@ class InProcessServer:
                 raise RuntimeError("the app server did not start (is the port in use?)")
             time.sleep(0.02)
 
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
     def stop(self, timeout: float = 10.0) -> None:
         self._server.should_exit = True
         self._thread.join(timeout)
@@ -166,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         except httpx.HTTPError as exc:
             print(f"sync with {args.dev_server_url} failed: {exc}", flush=True)
     try:
-        while server._thread.is_alive():
+        while server.running:
             time.sleep(0.5)
     except KeyboardInterrupt:
         server.stop()

@@ -149,7 +149,6 @@ class DevServer:
         self._process: subprocess.Popen[bytes] | None = None
         self.persist = False
         self.start_opts: dict[str, Any] = {}  # as the dev server reports them in GET /dev
-        self.restarts = 0
 
     @property
     def owned(self) -> bool:
@@ -254,7 +253,6 @@ class DevServer:
             self.persist = persist
         if wipe and self._workdir:
             shutil.rmtree(self._workdir / "sqlite", ignore_errors=True)
-        self.restarts += 1
         self.start()
 
     def log_text(self) -> str:

@@ -31,6 +31,7 @@ from common import (
     echo,
     inngest_client,
     side_effects,
+    t,
 )
 
 suite = Suite(__file__, Category.EX)
@@ -95,8 +96,14 @@ def progress_guarantee(probe: Probe) -> None:
         "crash-to-completion",
         round(time.monotonic() - killed_at, 2),
         "s",
-        "from SIGKILL to the run's final status; the dev server retried "
-        + (f"every {interval} s" if interval else "on its default backoff"),
+        t(
+            "from SIGKILL to the run's final status; the dev server retried every {interval} s",
+            interval=interval,
+        )
+        if interval
+        else t(
+            "from SIGKILL to the run's final status; the dev server retried on its default backoff"
+        ),
     )
 
     expected = {
@@ -106,7 +113,7 @@ def progress_guarantee(probe: Probe) -> None:
     }
     probe.check(
         "completes-after-crash",
-        "the run completes after the app process is SIGKILLed mid-step",
+        t("the run completes after the app process is SIGKILLed mid-step"),
         run.status == "COMPLETED" and run.output == expected,
         observed={"status": run.status, "output": run.output, "recovered_s": recovered_s},
         expected=f"COMPLETED with {expected}",
@@ -114,7 +121,7 @@ def progress_guarantee(probe: Probe) -> None:
     )
     probe.check(
         "completed-step-not-rerun",
-        "a step that had completed before the crash is not run again",
+        t("a step that had completed before the crash is not run again"),
         probe.effects("reserve-inventory") == 1,
         observed={"reserve-inventory executions": probe.effects("reserve-inventory")},
         expected="1 execution",
@@ -122,7 +129,7 @@ def progress_guarantee(probe: Probe) -> None:
     )
     probe.check(
         "interrupted-step-retried",
-        "the step that was running when the app died runs again",
+        t("the step that was running when the app died runs again"),
         probe.effects("charge-card") == 2,
         observed={"charge-card executions": probe.effects("charge-card")},
         expected="2 executions (at-least-once for the interrupted step)",
@@ -130,7 +137,7 @@ def progress_guarantee(probe: Probe) -> None:
     )
     probe.check(
         "later-steps-once",
-        "steps after the crash point run exactly once",
+        t("steps after the crash point run exactly once"),
         probe.effects("send-receipt") == 1,
         observed={"send-receipt executions": probe.effects("send-receipt")},
         expected="1 execution",
@@ -143,26 +150,30 @@ def _(ev: Evidence) -> Rating:
     if not ev.passed("completes-after-crash"):
         return Rating(
             stars=1,
-            reason="the run did not finish after an app crash: no progress guarantee",
+            reason=t("the run did not finish after an app crash: no progress guarantee"),
             drivers=["completes-after-crash"],
         )
     if not ev.passed("completed-step-not-rerun"):
         return Rating(
             stars=2,
-            reason="the run finished, but completed work was repeated after the crash",
+            reason=t("the run finished, but completed work was repeated after the crash"),
             drivers=["completed-step-not-rerun"],
         )
     if not (ev.passed("interrupted-step-retried") and ev.passed("later-steps-once")):
         return Rating(
             stars=3,
-            reason="progress was kept, but the interrupted or later steps ran an unexpected "
-            "number of times",
+            reason=t(
+                "progress was kept, but the interrupted or later steps ran an unexpected "
+                "number of times"
+            ),
             drivers=["interrupted-step-retried", "later-steps-once"],
         )
     return Rating(
         stars=5,
-        reason="after a SIGKILL mid-step the run resumed from its last completed step: "
-        "completed steps were replayed from state, only the interrupted step ran again",
+        reason=t(
+            "after a SIGKILL mid-step the run resumed from its last completed step: "
+            "completed steps were replayed from state, only the interrupted step ran again"
+        ),
         drivers=["completes-after-crash", "completed-step-not-rerun", "interrupted-step-retried"],
     )
 
@@ -218,14 +229,14 @@ def side_effect_guarantee(probe: Probe) -> None:
 
     probe.check(
         "completes-after-step-retries",
-        "the run completes once the failing step succeeds",
+        t("the run completes once the failing step succeeds"),
         run.status == "COMPLETED",
         observed=run.status,
         run_ids=[run.id],
     )
     probe.check(
         "memoized-effect-once",
-        "an earlier step's side effect is not repeated by later retries",
+        t("an earlier step's side effect is not repeated by later retries"),
         probe.effects("charge") == 1,
         observed={"charge executions": probe.effects("charge")},
         expected="1",
@@ -233,21 +244,21 @@ def side_effect_guarantee(probe: Probe) -> None:
     )
     probe.check(
         "retries-visible",
-        "the dev server's trace shows each attempt of the failing step",
+        t("the dev server's trace shows each attempt of the failing step"),
         attempts == ["FAILED", "FAILED", "COMPLETED"],
         observed={"write-ledger attempts": attempts},
         run_ids=[run.id],
     )
     probe.check(
         "stable-idempotency-key",
-        "run ID + step ID give a key that is the same on every attempt",
+        t("run ID + step ID give a key that is the same on every attempt"),
         len(keys) == 3 and len(set(keys)) == 1,
         observed={"keys seen per attempt": keys},
         run_ids=[run.id],
     )
     probe.check(
         "failed-attempt-effect-not-repeated",
-        "a write made by an attempt that then failed is not repeated (exactly-once effects)",
+        t("a write made by an attempt that then failed is not repeated (exactly-once effects)"),
         probe.effects("write-ledger") == 1,
         observed={"write-ledger executions": probe.effects("write-ledger")},
         expected="1 (exactly-once); more means at-least-once within a step",
@@ -260,26 +271,30 @@ def _(ev: Evidence) -> Rating:
     if not ev.passed("completes-after-step-retries") or not ev.passed("memoized-effect-once"):
         return Rating(
             stars=1,
-            reason="completed steps' side effects repeat, or the run does not recover",
+            reason=t("completed steps' side effects repeat, or the run does not recover"),
             drivers=["completes-after-step-retries", "memoized-effect-once"],
         )
     if not ev.passed("stable-idempotency-key"):
         return Rating(
             stars=3,
-            reason="completed steps run once, but nothing stable identifies a retried step's "
-            "effect for deduplication",
+            reason=t(
+                "completed steps run once, but nothing stable identifies a retried step's "
+                "effect for deduplication"
+            ),
             drivers=["stable-idempotency-key"],
         )
     if ev.passed("failed-attempt-effect-not-repeated"):
         return Rating(
             stars=5,
-            reason="effects are exactly-once even inside a failing step",
+            reason=t("effects are exactly-once even inside a failing step"),
             drivers=["failed-attempt-effect-not-repeated"],
         )
     return Rating(
         stars=4,
-        reason="completed steps never repeat; a failing step is at-least-once (its write ran "
-        "once per attempt), and run ID + step ID give a stable key to deduplicate it downstream",
+        reason=t(
+            "completed steps never repeat; a failing step is at-least-once (its write ran "
+            "once per attempt), and run ID + step ID give a stable key to deduplicate it downstream"
+        ),
         drivers=[
             "memoized-effect-once",
             "failed-attempt-effect-not-repeated",
@@ -340,7 +355,7 @@ def idempotency(probe: Probe) -> None:
     runs = probe.api.runs_for_events([first, second])
     probe.check(
         "same-event-id-one-run",
-        "two sends with the same event ID start one run",
+        t("two sends with the same event ID start one run"),
         probe.effects(f"ship:{order}") == 1 and len(runs) == 1,
         observed={
             "event ids returned": [first, second],
@@ -360,7 +375,7 @@ def idempotency(probe: Probe) -> None:
     runs = probe.api.runs_for_events([first, second])
     probe.check(
         "same-key-one-run",
-        "two different events with the same idempotency key start one run",
+        t("two different events with the same idempotency key start one run"),
         probe.effects(f"ship:{order}") == 1 and len(runs) == 1,
         observed={
             "runs": [r.id for r in runs],
@@ -377,7 +392,7 @@ def idempotency(probe: Probe) -> None:
     statuses = [probe.wait(r).status for r in run_ids]
     probe.check(
         "different-keys-both-run",
-        "events with different idempotency keys each start a run",
+        t("events with different idempotency keys each start a run"),
         statuses == ["COMPLETED", "COMPLETED"]
         and all(probe.effects(f"ship:{o}") == 1 for o in orders),
         observed={"statuses": statuses},
@@ -393,24 +408,29 @@ def _(ev: Evidence) -> Rating:
     if event_level and key_level:
         return Rating(
             stars=5,
-            reason="duplicates are dropped both by event ID and by a function's idempotency key, "
-            "and distinct keys are not merged",
+            reason=t(
+                "duplicates are dropped both by event ID and by a function's idempotency key, "
+                "and distinct keys are not merged"
+            ),
             drivers=drivers,
         )
     if key_level:
         return Rating(
             stars=4,
-            reason="the function-level idempotency key deduplicates; a repeated event ID did not",
+            reason=t(
+                "the function-level idempotency key deduplicates; a repeated event ID did not"
+            ),
             drivers=drivers,
         )
     if event_level:
         return Rating(
             stars=3,
-            reason="a repeated event ID is deduplicated; the function idempotency key is not "
-            "reliable",
+            reason=t(
+                "a repeated event ID is deduplicated; the function idempotency key is not reliable"
+            ),
             drivers=drivers,
         )
-    return Rating(stars=1, reason="neither mechanism prevented a duplicate run", drivers=drivers)
+    return Rating(stars=1, reason=t("neither mechanism prevented a duplicate run"), drivers=drivers)
 
 
 # ═══ EX-04 State persistence ═══════════════════════════════════════════════════════════════════
@@ -482,7 +502,7 @@ def state_persistence(probe: Probe) -> None:
     run = probe.trigger("ex04/draft.requested", {"review_s": 1})
     probe.check(
         "across-requests",
-        "a step's output is handed to a later request of the same run",
+        t("a step's output is handed to a later request of the same run"),
         run.status == "COMPLETED" and _draft_kept(probe, run.output),
         observed=run.output,
         run_ids=[run.id],
@@ -501,7 +521,7 @@ def state_persistence(probe: Probe) -> None:
     output = run.output if isinstance(run.output, dict) else {}
     probe.check(
         "across-app-restart",
-        "the state survives the app process being killed during a sleep",
+        t("the state survives the app process being killed during a sleep"),
         run.status == "COMPLETED"
         and _draft_kept(probe, output)
         and output.get("created_by_pid") == first_pid != output.get("published_by_pid"),
@@ -511,15 +531,17 @@ def state_persistence(probe: Probe) -> None:
 
     # Across a restart of the dev server itself (only when the suite owns it).
     if not probe.devserver.owned:
-        reason = "the dev server is external ($INNGEST_DEV_SERVER_URL); the suite cannot restart it"
+        reason = t(
+            "the dev server is external ($INNGEST_DEV_SERVER_URL); the suite cannot restart it"
+        )
         probe.not_run(
             "devserver-restart-persist",
-            "in-flight run survives a dev server restart with --persist",
+            t("in-flight run survives a dev server restart with --persist"),
             reason,
         )
         probe.not_run(
             "devserver-restart-memory",
-            "in-flight run after a dev server restart without --persist",
+            t("in-flight run after a dev server restart without --persist"),
             reason,
         )
         return
@@ -527,11 +549,11 @@ def state_persistence(probe: Probe) -> None:
         for persist in (True, False):
             probe.new_scenario()
             outcome = _survives_devserver_restart(probe, persist)
-            key = "devserver-restart-persist" if persist else "devserver-restart-memory"
-            flag = "with" if persist else "without"
             probe.check(
-                key,
-                f"an in-flight run completes after a dev server restart {flag} --persist",
+                "devserver-restart-persist" if persist else "devserver-restart-memory",
+                t("an in-flight run completes after a dev server restart with --persist")
+                if persist
+                else t("an in-flight run completes after a dev server restart without --persist"),
                 outcome["status"] == "COMPLETED" and outcome.get("draft_kept") is True,
                 observed=outcome,
                 run_ids=[outcome["run"]],
@@ -546,30 +568,37 @@ def _(ev: Evidence) -> Rating:
     if not ev.passed("across-requests"):
         return Rating(
             stars=1,
-            reason="step outputs are not carried between requests",
+            reason=t("step outputs are not carried between requests"),
             drivers=["across-requests"],
         )
     if not ev.passed("across-app-restart"):
         return Rating(
             stars=3,
-            reason="state lives with the app process: a crash loses it",
+            reason=t("state lives with the app process: a crash loses it"),
             drivers=["across-app-restart"],
         )
     if ev.passed("devserver-restart-persist"):
         return Rating(
             stars=5,
-            reason="run state is held by Inngest, not the app: it survived an app SIGKILL and, "
-            "with persistence on, a restart of the dev server itself",
+            reason=t(
+                "run state is held by Inngest, not the app: it survived an app SIGKILL and, "
+                "with persistence on, a restart of the dev server itself"
+            ),
             drivers=["across-app-restart", "devserver-restart-persist"],
         )
-    unknown = not ev.failed("devserver-restart-persist")
+    if not ev.failed("devserver-restart-persist"):
+        return Rating(
+            stars=4,
+            reason=t(
+                "run state survives app crashes; a dev server restart could not be observed here"
+            ),
+            drivers=["across-app-restart", "devserver-restart-persist"],
+        )
     return Rating(
         stars=4,
-        reason="run state survives app crashes; "
-        + (
-            "a dev server restart could not be observed here"
-            if unknown
-            else "an in-flight run did not survive a dev server restart even with --persist"
+        reason=t(
+            "run state survives app crashes; an in-flight run did not survive a dev server "
+            "restart even with --persist"
         ),
         drivers=["across-app-restart", "devserver-restart-persist"],
     )
@@ -624,14 +653,14 @@ def determinism_constraints(probe: Probe) -> None:
     output = run.output if isinstance(run.output, dict) else {}
     probe.check(
         "body-reruns-nondeterministically",
-        "code outside steps re-runs on every request, with different values each time",
+        t("code outside steps re-runs on every request, with different values each time"),
         len(nonces) >= 3 and len(set(nonces)) == len(nonces),
         observed={"body executions": len(nonces), "distinct values": len(set(nonces))},
         run_ids=[run.id],
     )
     probe.check(
         "allowed-nondeterminism-harmless",
-        "the run completes and a random step result is the same in every later request",
+        t("the run completes and a random step result is the same in every later request"),
         run.status == "COMPLETED"
         and output.get("token") == output.get("stored")
         and probe.effects("issue-token") == 1,
@@ -660,11 +689,14 @@ def determinism_constraints(probe: Probe) -> None:
         if any(w in line.lower() for w in ("determinis", "step id", "unexpected step", "mismatch"))
     ]
     probe.measure(
-        "unstable-step-executions", executions, "executions", f"within {UNSTABLE_WATCH_S:.0f}s"
+        "unstable-step-executions",
+        executions,
+        "executions",
+        t("counted within {seconds:.0f} s of watching", seconds=UNSTABLE_WATCH_S),
     )
     probe.check(
         "violation-contained",
-        "a run whose step IDs change between requests stops by itself",
+        t("a run whose step IDs change between requests stops by itself"),
         final is not None and executions <= 3,
         observed={
             "final status": final or "still running (cancelled by the probe)",
@@ -675,7 +707,7 @@ def determinism_constraints(probe: Probe) -> None:
     )
     probe.check(
         "violation-reported",
-        "the SDK or dev server names the violation (non-determinism / step ID)",
+        t("the SDK or dev server names the violation (non-determinism / step ID)"),
         bool(named),
         observed={"matching log lines": named[:3]},
         run_ids=[run_id],
@@ -686,29 +718,35 @@ def determinism_constraints(probe: Probe) -> None:
 def _(ev: Evidence) -> Rating:
     basics = ["body-reruns-nondeterministically", "allowed-nondeterminism-harmless"]
     if not ev.passed("allowed-nondeterminism-harmless"):
-        return Rating(stars=1, reason="non-determinism outside steps breaks runs", drivers=basics)
+        return Rating(
+            stars=1, reason=t("non-determinism outside steps breaks runs"), drivers=basics
+        )
     if not ev.passed("body-reruns-nondeterministically"):
         return Rating(
-            stars=2, reason="the re-execution model did not behave as documented", drivers=basics
+            stars=2, reason=t("the re-execution model did not behave as documented"), drivers=basics
         )
     contained, reported = ev.passed("violation-contained"), ev.passed("violation-reported")
     if contained and reported:
         return Rating(
             stars=5,
-            reason="only step IDs must be stable; breaking that is caught and named",
+            reason=t("only step IDs must be stable; breaking that is caught and named"),
             drivers=["violation-contained", "violation-reported"],
         )
     if contained:
         return Rating(
             stars=4,
-            reason="only step IDs must be stable; breaking that stops the run, without naming "
-            "the cause",
+            reason=t(
+                "only step IDs must be stable; breaking that stops the run, without naming "
+                "the cause"
+            ),
             drivers=["violation-contained", "violation-reported"],
         )
     return Rating(
         stars=3,
-        reason="constraints are light (only step IDs must be stable), but breaking them "
-        "re-executes the step on every request without end or warning",
+        reason=t(
+            "constraints are light (only step IDs must be stable), but breaking them "
+            "re-executes the step on every request without end or warning"
+        ),
         drivers=["violation-contained", "violation-reported"],
     )
 
@@ -776,7 +814,7 @@ def violation_handling(probe: Probe) -> None:
 
     probe.check(
         "swapped-steps-keep-values",
-        "steps that only moved return their own memoized values",
+        t("steps that only moved return their own memoized values"),
         output.get("plan") == "plan-v1" and output.get("team") == "team-v1",
         observed={"plan": output.get("plan"), "team": output.get("team")},
         expected="plan-v1 and team-v1 (memoized by ID, not by position)",
@@ -784,14 +822,14 @@ def violation_handling(probe: Probe) -> None:
     )
     probe.check(
         "run-finishes",
-        "the in-flight run reaches a final status on the new code",
+        t("the in-flight run reaches a final status on the new code"),
         run.final,
         observed=run.status,
         run_ids=[run_id],
     )
     probe.check(
         "renamed-step-silently-rerun",
-        "the renamed step runs as new work, with no error",
+        t("the renamed step runs as new work, with no error"),
         run.status == "COMPLETED" and probe.effects("v2:load-profile") == 1,
         observed={
             "v2 load-profile executions": probe.effects("v2:load-profile"),
@@ -801,14 +839,14 @@ def violation_handling(probe: Probe) -> None:
     )
     probe.check(
         "change-reported",
-        "the SDK or dev server warns that the run's steps no longer match",
+        t("the SDK or dev server warns that the run's steps no longer match"),
         bool(warnings),
         observed={"warnings/errors logged": warnings[:3]},
         run_ids=[run_id],
     )
     probe.check(
         "in-flight-run-pinned",
-        "the in-flight run keeps running the code it started with",
+        t("the in-flight run keeps running the code it started with"),
         probe.effects("v2:load-profile") == 0 and output.get("profile") == "profile-v1",
         observed={"output profile": output.get("profile")},
         run_ids=[run_id],
@@ -820,29 +858,33 @@ def _(ev: Evidence) -> Rating:
     if not ev.passed("swapped-steps-keep-values"):
         return Rating(
             stars=1,
-            reason="a code change made steps receive other steps' results",
+            reason=t("a code change made steps receive other steps' results"),
             drivers=["swapped-steps-keep-values"],
         )
     if not ev.passed("run-finishes"):
         return Rating(
-            stars=2, reason="a code change left the in-flight run stuck", drivers=["run-finishes"]
+            stars=2,
+            reason=t("a code change left the in-flight run stuck"),
+            drivers=["run-finishes"],
         )
     if ev.passed("in-flight-run-pinned"):
         return Rating(
             stars=5,
-            reason="in-flight runs stay on the code they started with",
+            reason=t("in-flight runs stay on the code they started with"),
             drivers=["in-flight-run-pinned"],
         )
     if ev.passed("change-reported"):
         return Rating(
             stars=4,
-            reason="no corruption, and the mismatch is reported",
+            reason=t("no corruption, and the mismatch is reported"),
             drivers=["swapped-steps-keep-values", "change-reported"],
         )
     return Rating(
         stars=3,
-        reason="no corruption (results are keyed by step ID), but the change is not detected: "
-        "the renamed step silently ran again on the new code",
+        reason=t(
+            "no corruption (results are keyed by step ID), but the change is not detected: "
+            "the renamed step silently ran again on the new code"
+        ),
         drivers=["swapped-steps-keep-values", "renamed-step-silently-rerun", "change-reported"],
     )
 
@@ -973,7 +1015,7 @@ def replay_accuracy(probe: Probe) -> None:
         case = report.get(name) or {"identical": False, "run": run.status, "output": run.output}
         probe.check(
             f"round-trip:{name}",
-            f"{name} comes back from memoized state identical",
+            t("{case} comes back from memoized state identical", case=name),
             case["identical"] is True,
             observed=case.get("differences") or case,
             run_ids=[run.id],
@@ -989,7 +1031,7 @@ def replay_accuracy(probe: Probe) -> None:
     silent = [name for name, outcome in outcomes.items() if outcome.startswith("changed")]
     probe.check(
         "non-json-fails-loudly",
-        "a value JSON cannot carry round-trips or fails with an error, never changes silently",
+        t("a value JSON cannot carry round-trips or fails with an error, never changes silently"),
         not silent,
         observed=outcomes,
         expected="'identical' or a failed run for each value",
@@ -1005,33 +1047,38 @@ def _(ev: Evidence) -> Rating:
     if broken_core:
         return Rating(
             stars=1 if len(broken_core) > 2 else 2,
-            reason=f"everyday values did not round-trip: {', '.join(broken_core)}",
+            reason=t("everyday values did not round-trip: {checks}", checks=", ".join(broken_core)),
             drivers=broken_core,
         )
     if not ev.passed("round-trip:pydantic-model"):
         return Rating(
             stars=3,
-            reason="JSON values round-trip; a Pydantic model with output_type did not",
+            reason=t("JSON values round-trip; a Pydantic model with output_type did not"),
             drivers=["round-trip:pydantic-model"],
         )
     broken_edge = [k for k in edge if not ev.passed(k)]
     if broken_edge:
         return Rating(
             stars=3,
-            reason="everyday values and Pydantic models round-trip exactly, but edge numbers "
-            f"change silently in memoized state: {', '.join(broken_edge)}",
+            reason=t(
+                "everyday values and Pydantic models round-trip exactly, but edge numbers change "
+                "silently in memoized state: {checks}",
+                checks=", ".join(broken_edge),
+            ),
             drivers=broken_edge,
         )
     if not ev.passed("non-json-fails-loudly"):
         return Rating(
             stars=4,
-            reason="every JSON value and Pydantic model round-trips exactly; some non-JSON "
-            "values are changed silently instead of failing",
+            reason=t(
+                "every JSON value and Pydantic model round-trips exactly; some non-JSON "
+                "values are changed silently instead of failing"
+            ),
             drivers=["non-json-fails-loudly"],
         )
     return Rating(
         stars=5,
-        reason="every value round-trips exactly, and values JSON cannot carry fail loudly",
+        reason=t("every value round-trips exactly, and values JSON cannot carry fail loudly"),
         drivers=[*core, *edge, "round-trip:pydantic-model", "non-json-fails-loudly"],
     )
 

@@ -10,7 +10,8 @@ from typing import TypeVar
 from harness.api import RunNotFound
 from harness.catalog import Category
 from harness.errors import ProbeTimeout
-from harness.evidence import Evidence, Rating
+from harness.evidence import Evidence, PatternRating, Rating
+from harness.i18n import Msg, t
 from harness.ledger import side_effects
 from harness.suite import Probe, Suite
 from serve import make_client
@@ -33,6 +34,8 @@ async def echo(value: T) -> T:
 __all__ = [
     "Category",
     "Evidence",
+    "Msg",
+    "PatternRating",
     "Probe",
     "ProbeTimeout",
     "Rating",
@@ -41,4 +44,5 @@ __all__ = [
     "echo",
     "inngest_client",
     "side_effects",
+    "t",
 ]

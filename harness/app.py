@@ -71,10 +71,16 @@ class AppProcess:
 
     def kill(self) -> None:
         """SIGKILL: no shutdown hooks, in-flight requests die with the process."""
-        if self._process and self._process.poll() is None:
-            os.kill(self._process.pid, signal.SIGKILL)
-            self._process.wait(timeout=10)
-        self._process = None
+        # Forget the process first: from here on its death is on purpose (see exit_code).
+        process, self._process = self._process, None
+        if process and process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+    def exit_code(self) -> int | None:
+        """The exit code if the process died by itself; None while it runs or after kill()."""
+        process = self._process
+        return process.poll() if process is not None else None
 
 
 class AppHost:
@@ -86,6 +92,7 @@ class AppHost:
         self.dev_server_url = ""
         self._functions: Functions = []
         self._in_process: serve.InProcessServer | None = None
+        self._child: AppProcess | None = None
         self._log_handler: logging.Handler | None = None
 
     @property
@@ -138,19 +145,32 @@ class AppHost:
         self._in_process = server
 
     def stop(self) -> None:
-        if self._in_process:
-            self._in_process.stop()
-            self._in_process = None
+        server, self._in_process = self._in_process, None
+        if server:
+            server.stop()
+
+    def unexpected_exit(self) -> tuple[str | None, int | None]:
+        """What died without a probe meaning it to, and its exit code; (None, None) if nothing."""
+        server = self._in_process
+        if server is not None and not server.running:
+            return "the app's in-process server stopped", None
+        child = self._child
+        code = child.exit_code() if child else None
+        if code is not None:
+            return "the app process exited", code
+        return None, None
 
     @contextlib.contextmanager
     def run_as_process(self, functions: Functions | None = None) -> Iterator[AppProcess]:
         """Serve from a killable child process for the duration of the block."""
         self.stop()
         process = AppProcess(self, functions or self._functions)
+        self._child = process
         try:
             process.start()
             yield process
         finally:
+            self._child = None
             process.kill()
             self._start_in_process()
 

@@ -233,6 +233,12 @@ class DevServer:
         self.stop()
         raise SetupError(f"the dev server did not answer within {timeout:.0f}s:\n{self.log_tail()}")
 
+    def exit_code(self) -> int | None:
+        """The exit code of an owned server that died by itself; None while it runs (or when
+        the suite stopped it on purpose, or it is not ours)."""
+        process = self._process
+        return process.poll() if process is not None else None
+
     def stop(self, *, grace: float = 10.0) -> None:
         process, self._process = self._process, None
         if process is None or process.poll() is not None:

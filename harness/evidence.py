@@ -16,8 +16,13 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from .catalog import GOOD_THRESHOLD, STAR_LABELS
+from .i18n import N_, Msg
 
-DOCUMENTED_LABEL = "documented, not executed"
+DOCUMENTED_LABEL = N_("documented, not executed")
+BASIS_EXECUTED = N_("executed")
+BASIS_DOCUMENTED = N_("documented")
+BASIS_BOTH = N_("executed + documented")
+BASIS_NONE = N_("none")
 
 
 class CheckOutcome(StrEnum):
@@ -28,12 +33,12 @@ class CheckOutcome(StrEnum):
 
 class Check(BaseModel):
     key: str
-    description: str
+    description: Msg
     outcome: CheckOutcome
-    observed: Any = None
-    expected: str | None = None
+    observed: Any = None  # data, shown as it is (JSON), never translated
+    expected: str | None = None  # data too: the value that would have passed
     run_ids: list[str] = Field(default_factory=list)
-    reason: str | None = None  # why a check was not run
+    reason: Msg | None = None  # why a check was not run
 
     @property
     def passed(self) -> bool:
@@ -44,13 +49,13 @@ class Measurement(BaseModel):
     key: str
     value: float
     unit: str
-    note: str | None = None
+    note: Msg | None = None  # how it was measured
 
 
 class DocumentedFact(BaseModel):
     key: str
-    claim: str
-    source: str
+    claim: Msg
+    source: str  # the URL the claim is taken from
     label: str = DOCUMENTED_LABEL
 
 
@@ -69,7 +74,7 @@ class Evidence(BaseModel):
     def check(
         self,
         key: str,
-        description: str,
+        description: Msg,
         passed: bool,
         *,
         observed: Any = None,
@@ -89,18 +94,18 @@ class Evidence(BaseModel):
         )
         return passed
 
-    def not_run(self, key: str, description: str, reason: str) -> None:
+    def not_run(self, key: str, description: Msg, reason: Msg) -> None:
         """Record that a check could not be observed here; rubrics treat it as unknown."""
         self._replace(
             Check(key=key, description=description, outcome=CheckOutcome.NOT_RUN, reason=reason)
         )
 
-    def measure(self, key: str, value: float, unit: str, note: str | None = None) -> float:
+    def measure(self, key: str, value: float, unit: str, note: Msg | None = None) -> float:
         self.measurements = [m for m in self.measurements if m.key != key]
         self.measurements.append(Measurement(key=key, value=value, unit=unit, note=note))
         return value
 
-    def document(self, key: str, claim: str, source: str) -> None:
+    def document(self, key: str, claim: Msg, source: str) -> None:
         self.facts = [f for f in self.facts if f.key != key]
         self.facts.append(DocumentedFact(key=key, claim=claim, source=source))
 
@@ -136,19 +141,34 @@ class Evidence(BaseModel):
         raise MissingEvidenceError(f"no measurement {key!r} was recorded")
 
 
+def _stars_on_scale(stars: int) -> int:
+    if stars not in STAR_LABELS:
+        raise ValueError(f"stars must be 1..5, got {stars}")
+    return stars
+
+
+class PatternRating(BaseModel):
+    """Where the suite builds a pattern that closes a gap the platform leaves, the pattern's
+    own stars, kept apart from the native feature's (the item's headline rating)."""
+
+    pattern: Msg  # what was built, e.g. "replaying recorded history with the mocked executor"
+    stars: int
+    reason: Msg
+    drivers: list[str] = Field(default_factory=list)
+
+    _on_scale = field_validator("stars")(_stars_on_scale)
+
+
 class Rating(BaseModel):
     """Stars and the reason for them: which checks drove the rating."""
 
     stars: int
-    reason: str
+    reason: Msg
     drivers: list[str] = Field(default_factory=list)  # check keys that decided the rating
+    advice: Msg | None = None  # what a user should do about what was found, if anything
+    pattern: PatternRating | None = None
 
-    @field_validator("stars")
-    @classmethod
-    def _on_scale(cls, stars: int) -> int:
-        if stars not in STAR_LABELS:
-            raise ValueError(f"stars must be 1..5, got {stars}")
-        return stars
+    _on_scale = field_validator("stars")(_stars_on_scale)
 
     @property
     def label(self) -> str:
@@ -158,6 +178,24 @@ class Rating(BaseModel):
 class ItemStatus(StrEnum):
     RATED = "rated"
     ERROR = "error"  # the probe itself broke: no rating is given
+    NOT_RUN = "not run"  # the infrastructure (dev server, app) failed: nothing was measured
+
+
+class SourceRef(BaseModel):
+    """Where an item's code lives, so a reader can go from a rating to what produced it."""
+
+    script: str
+    probe: str
+    line: int
+    functions: dict[str, int] = Field(default_factory=dict)  # Inngest function ID -> line
+
+
+class NotRemeasured(BaseModel):
+    """An earlier rating kept because a later session could not measure the item again."""
+
+    session: str
+    status: ItemStatus
+    error: str
 
 
 class ItemResult(BaseModel):
@@ -169,10 +207,13 @@ class ItemResult(BaseModel):
     original_stars: int
     fail_close: str | None = None
     evidence: Evidence
-    error: str | None = None
+    error: str | None = None  # one line: what went wrong, when the item has no rating
+    traceback: str | None = None  # the full traceback of an unexpected error
     started_at: datetime
     duration_s: float
     session: str
+    source: SourceRef | None = None
+    not_remeasured: NotRemeasured | None = None
 
     @property
     def stars(self) -> int | None:
@@ -183,19 +224,25 @@ class ItemResult(BaseModel):
         return self.stars is not None and self.stars >= GOOD_THRESHOLD
 
     @property
+    def measured(self) -> bool:
+        return self.status is ItemStatus.RATED
+
+    @property
     def differs_from_original(self) -> bool:
         return self.stars is not None and self.stars != self.original_stars
 
     @property
     def basis(self) -> str:
         """Whether the rating rests on executed checks, cited documentation, or both."""
+        if self.rating is None:
+            return BASIS_NONE
         executed = any(c.outcome is not CheckOutcome.NOT_RUN for c in self.evidence.checks)
         documented = bool(self.evidence.facts)
         if executed and documented:
-            return "executed + documented"
+            return BASIS_BOTH
         if executed or documented:
-            return "executed" if executed else "documented"
-        return "none"
+            return BASIS_EXECUTED if executed else BASIS_DOCUMENTED
+        return BASIS_NONE
 
 
 def utcnow() -> datetime:

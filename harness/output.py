@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .catalog import STAR_LABELS, CatalogItem
+from .catalog import STAR_LABELS, CatalogItem, Prerequisites
 from .evidence import DOCUMENTED_LABEL, CheckOutcome, ItemResult, ItemStatus
 from .results import ResultsFile
 
@@ -18,15 +18,16 @@ def stars(n: int | None) -> str:
 
 
 def _verdict(result: ItemResult) -> Text:
-    if result.status is ItemStatus.ERROR:
-        return Text("ERROR", style="bold red")
-    assert result.rating
+    if result.rating is None:
+        return Text("NOT RUN" if result.status is ItemStatus.NOT_RUN else "ERROR", style="bold red")
     text = Text(
         f"{stars(result.stars)} {STAR_LABELS[result.rating.stars]}",
         style="green" if result.good else "yellow",
     )
     if result.differs_from_original:
         text.append(f" (original report: {stars(result.original_stars)})", style="dim")
+    if result.not_remeasured:
+        text.append(" (kept from an earlier session: not re-measured)", style="yellow")
     return text
 
 
@@ -36,7 +37,7 @@ def _evidence(result: ItemResult) -> Text:
     for check in result.evidence.checks:
         symbol, style = symbols.get(check.outcome, ("○", "dim"))
         text.append(f"  {symbol} ", style=style)
-        text.append(check.description)
+        text.append(str(check.description))
         if check.outcome is CheckOutcome.NOT_RUN:
             text.append(f" (not run: {check.reason})", style="dim")
         elif check.outcome is CheckOutcome.FAILED and check.observed is not None:
@@ -54,10 +55,18 @@ def _short(value: object, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def item_done(console: Console, result: ItemResult) -> None:
-    if result.status is ItemStatus.ERROR:
-        first_line = (result.error or "").splitlines()[0] if result.error else ""
-        console.print(f"[red]✘ {result.id} {result.name}: error[/] — {first_line}")
+def item_done(console: Console, result: ItemResult, *, verbose: bool = False) -> None:
+    if result.not_remeasured:
+        note = result.not_remeasured
+        console.print(
+            f"[red]✘ {result.id} {result.name}: {note.status}[/] — {note.error}; "
+            f"the earlier rating {stars(result.stars)} is kept, marked as not re-measured"
+        )
+        return
+    if result.rating is None:
+        console.print(f"[red]✘ {result.id} {result.name}: {result.status}[/] — {result.error}")
+        if verbose and result.traceback:
+            console.print(Text(result.traceback, style="dim"))
         return
     console.print(
         f"{'[green]✔' if result.good else '[yellow]▲'} {result.id} {result.name}[/] "
@@ -65,7 +74,13 @@ def item_done(console: Console, result: ItemResult) -> None:
     )
 
 
-def results_table(console: Console, results: ResultsFile) -> None:
+def results_table(
+    console: Console,
+    results: ResultsFile,
+    prerequisites: Prerequisites | None = None,
+    *,
+    verbose: bool = False,
+) -> None:
     """A summary table, then each item's reason and evidence (readable at 80 columns)."""
     table = Table(title=f"{results.category} — {results.script}")
     for column in ("Item", "Name", "Stars", "Original", "Basis"):
@@ -89,15 +104,35 @@ def results_table(console: Console, results: ResultsFile) -> None:
             console.print(Text(f"why: {result.rating.reason}"))
             if result.rating.drivers:
                 console.print(Text(f"decided by: {', '.join(result.rating.drivers)}", style="dim"))
-        else:
-            console.print(Text(f"error: {result.error}", style="red"))
+            pattern = result.rating.pattern
+            if pattern:
+                console.print(
+                    Text(f"pattern ({pattern.pattern}): {stars(pattern.stars)} — {pattern.reason}")
+                )
+            if result.rating.advice:
+                console.print(Text(f"advice: {result.rating.advice}", style="cyan"))
+        if result.not_remeasured or result.rating is None:
+            note = result.not_remeasured
+            console.print(
+                Text(
+                    f"{result.status if note is None else note.status}: "
+                    f"{result.error if note is None else note.error}",
+                    style="red",
+                )
+            )
+            if verbose and result.traceback:
+                console.print(Text(result.traceback, style="dim"))
         console.print(_evidence(result))
 
-    summary = results.summary()
+    summary = results.summary(prerequisites)
     console.print(
         f"{summary.rated} rated: {summary.good} good (★★★+), {summary.not_good} not good"
         + (f", {summary.errors} errored" if summary.errors else "")
+        + (f", {summary.not_run} not run" if summary.not_run else "")
     )
+    if summary.kept_from_earlier:
+        kept = ", ".join(summary.kept_from_earlier)
+        console.print(f"[yellow]not re-measured in this session (earlier rating kept): {kept}[/]")
     if summary.differ_from_original:
         differing = ", ".join(summary.differ_from_original)
         console.print(f"differs from the original report: {differing}")
@@ -105,12 +140,18 @@ def results_table(console: Console, results: ResultsFile) -> None:
         state = "[green]pass[/]" if summary.fail_close_passed else "[red]FAIL[/]"
         detail = ", ".join(f"{k} {stars(v)}" for k, v in summary.fail_close.items())
         console.print(f"fail-close items: {state} ({detail})")
+    if summary.fail_close_unmeasured:
+        unmeasured = ", ".join(summary.fail_close_unmeasured)
+        console.print(f"[red]fail-close items not measured (no verdict): {unmeasured}[/]")
 
 
 def _verdict_stars(result: ItemResult) -> Text:
-    if result.status is ItemStatus.ERROR:
-        return Text("error", style="bold red")
-    return Text(stars(result.stars), style="green" if result.good else "yellow")
+    if result.rating is None:
+        return Text(str(result.status), style="bold red")
+    text = Text(stars(result.stars), style="green" if result.good else "yellow")
+    if result.not_remeasured:
+        text.append(" (kept)", style="yellow")
+    return text
 
 
 def item_list(console: Console, items: list[tuple[CatalogItem, float]]) -> None:

@@ -19,8 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from .catalog import GOOD_THRESHOLD, ITEMS
-from .evidence import ItemResult, ItemStatus
+from .catalog import GOOD_THRESHOLD, ITEMS, Prerequisites, fail_close_applies
+from .evidence import ItemResult, ItemStatus, NotRemeasured
 
 SCHEMA_VERSION = 1
 
@@ -34,7 +34,9 @@ class Session(BaseModel):
     python: str = Field(default_factory=lambda: platform.python_version())
     platform: str = Field(default_factory=platform.platform)
     sdk_version: str = Field(default_factory=lambda: version("inngest"))
+    cpu_count: int | None = Field(default_factory=os.cpu_count)
     dev_server: dict[str, Any] = Field(default_factory=dict)
+    prerequisites: Prerequisites = Field(default_factory=Prerequisites)
 
 
 class Summary(BaseModel):
@@ -42,9 +44,12 @@ class Summary(BaseModel):
     good: int
     not_good: int
     errors: int
+    not_run: int  # the infrastructure failed before the item could be measured
     differ_from_original: list[str]
-    fail_close: dict[str, int | None]  # item -> stars, for fail-close items that were run
-    fail_close_passed: bool
+    fail_close: dict[str, int]  # applicable fail-close item -> stars, for those with a rating
+    fail_close_unmeasured: list[str]  # applicable fail-close items without a rating
+    fail_close_passed: bool  # every *measured* applicable fail-close item is good
+    kept_from_earlier: list[str]  # ratings kept because this item could not be re-measured
 
 
 class ResultsFile(BaseModel):
@@ -55,32 +60,47 @@ class ResultsFile(BaseModel):
     items: dict[str, ItemResult] = Field(default_factory=dict)
 
     def record(self, result: ItemResult) -> None:
+        """Add or replace an item's result.
+
+        A result that is not a measurement (the probe errored, or the infrastructure failed)
+        never replaces an earlier rating: the rating stays, marked as not re-measured.
+        """
+        previous = self.items.get(result.id)
+        if not result.measured and previous is not None and previous.rating is not None:
+            note = NotRemeasured(
+                session=result.session, status=result.status, error=result.error or ""
+            )
+            result = previous.model_copy(update={"not_remeasured": note})
         self.items[result.id] = result
         order = list(ITEMS)
         self.items = dict(sorted(self.items.items(), key=lambda kv: order.index(kv[0])))
         # Sessions no item refers to any more are history nobody can read: drop them.
         used = {r.session for r in self.items.values()}
-        self.sessions = {k: v for k, v in self.sessions.items() if k in used or k == result.session}
+        used |= {r.not_remeasured.session for r in self.items.values() if r.not_remeasured}
+        self.sessions = {k: v for k, v in self.sessions.items() if k in used}
 
-    def summary(self) -> Summary:
+    def summary(self, prerequisites: Prerequisites | None = None) -> Summary:
+        prerequisites = prerequisites or Prerequisites()
         results = list(self.items.values())
-        rated = [r for r in results if r.status is ItemStatus.RATED]
-        fail_close = {r.id: r.stars for r in results if r.fail_close}
+        rated = [r for r in results if r.rating is not None]
+        applicable = [r for r in results if fail_close_applies(ITEMS[r.id], prerequisites)]
+        fail_close = {r.id: r.rating.stars for r in applicable if r.rating is not None}
         return Summary(
             rated=len(rated),
             good=sum(r.good for r in rated),
             not_good=sum(not r.good for r in rated),
             errors=sum(r.status is ItemStatus.ERROR for r in results),
+            not_run=sum(r.status is ItemStatus.NOT_RUN for r in results),
             differ_from_original=[r.id for r in rated if r.differs_from_original],
             fail_close=fail_close,
-            fail_close_passed=all(
-                s is not None and s >= GOOD_THRESHOLD for s in fail_close.values()
-            ),
+            fail_close_unmeasured=[r.id for r in applicable if r.rating is None],
+            fail_close_passed=all(s >= GOOD_THRESHOLD for s in fail_close.values()),
+            kept_from_earlier=[r.id for r in results if r.not_remeasured],
         )
 
-    def to_json(self) -> str:
+    def to_json(self, prerequisites: Prerequisites | None = None) -> str:
         document = self.model_dump(mode="json")
-        document["summary"] = self.summary().model_dump(mode="json")
+        document["summary"] = self.summary(prerequisites).model_dump(mode="json")
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 

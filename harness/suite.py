@@ -22,14 +22,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import sys
 import tempfile
 import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from types import FrameType
+from typing import Any, NoReturn, get_args
 
 import inngest
 from rich.console import Console
@@ -37,10 +40,11 @@ from rich.console import Console
 from . import output
 from .api import DevServerAPI, Run
 from .app import AppHost
-from .catalog import CatalogItem, Category, lookup
+from .catalog import CatalogItem, Category, Prerequisites, lookup
 from .devserver import DevServer, discover, free_port
 from .errors import ExitCode, ProbeTimeout, SetupError
-from .evidence import Evidence, ItemResult, ItemStatus, Rating, utcnow
+from .evidence import Evidence, ItemResult, ItemStatus, Rating, SourceRef, utcnow
+from .health import InfrastructureFailure, Watchdog, app_watch, devserver_watch
 from .ledger import Ledger, effect_key, side_effects
 from .results import ResultsFile, Session, load, write_atomically
 
@@ -67,9 +71,15 @@ class Item:
     """One catalog item as a script implements it: its functions, probe and rubric."""
 
     def __init__(
-        self, entry: CatalogItem, probe: ProbeFn, functions: Functions, timeout: float
+        self,
+        entry: CatalogItem,
+        probe: ProbeFn,
+        functions: Functions,
+        timeout: float,
+        script: Path | None = None,
     ) -> None:
         self.entry = entry
+        self.script = script
         self.probe = probe
         self.functions = functions
         self.timeout = timeout
@@ -201,7 +211,7 @@ class Suite:
             raise ValueError(f"{item_id} is not in category {self.category.name}")
 
         def declare(probe: ProbeFn) -> Item:
-            item = Item(entry, probe, functions, timeout)
+            item = Item(entry, probe, functions, timeout, self.script)
             self.items[entry.id] = item
             return item
 
@@ -235,6 +245,33 @@ class Suite:
         sys.exit(run(self, argv))
 
 
+def add_prerequisite_options(parser: argparse.ArgumentParser) -> None:
+    """``--duration`` … ``--language``: the workload the ratings assume (README, "Prerequisites").
+
+    Defaults are the original evaluation's. They decide which fail-close items apply.
+    """
+    group = parser.add_argument_group(
+        "prerequisite parameters (the workload assumed; they decide which fail-close items apply)"
+    )
+    defaults = Prerequisites()
+    for name, field in Prerequisites.model_fields.items():
+        choices = list(get_args(field.annotation)) or None
+        group.add_argument(
+            f"--{name.replace('_', '-')}",
+            dest=f"prereq_{name}",
+            type=int if field.annotation is int else str,
+            choices=choices,
+            default=getattr(defaults, name),
+            help="default: %(default)s",
+        )
+
+
+def prerequisites_from(args: argparse.Namespace) -> Prerequisites:
+    return Prerequisites(
+        **{name: getattr(args, f"prereq_{name}") for name in Prerequisites.model_fields}
+    )
+
+
 def _parse_args(suite: Suite, argv: list[str] | None) -> argparse.Namespace:
     ids = ", ".join(suite.items)
     parser = argparse.ArgumentParser(
@@ -242,8 +279,9 @@ def _parse_args(suite: Suite, argv: list[str] | None) -> argparse.Namespace:
         description=f"Verify Inngest's {suite.category.value} items ({ids}) against a dev server.",
         epilog=(
             "exit codes: 0 all rated and fail-close items pass; 1 a fail-close item rated below "
-            "3 stars; 2 cannot run (usage, no dev server, busy port, rejected sync); "
-            "3 an item's probe errored. Dev server: see README, 'Getting a dev server'."
+            "3 stars; 2 cannot run (usage, no dev server, busy port, rejected sync, or the dev "
+            "server or app died mid-run); 3 an item's probe errored; 130 interrupted (Ctrl-C or "
+            "SIGTERM). Dev server: see README, 'Getting a dev server'."
         ),
     )
     parser.add_argument(
@@ -253,13 +291,34 @@ def _parse_args(suite: Suite, argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--list", action="store_true", help="list the items and exit")
     parser.add_argument("--json", action="store_true", help="print results as JSON on stdout")
     parser.add_argument(
+        "--verbose", "-v", action="store_true",
+        help="print the full traceback of an item's unexpected error (always saved in results)",
+    )  # fmt: skip
+    parser.add_argument(
         "--results-dir", type=Path, default=suite.script.parent / "results",
         help="where results/<script>.json is written (default: %(default)s)",
     )  # fmt: skip
     parser.add_argument("--no-save", action="store_true", help="do not write the results file")
+    add_prerequisite_options(parser)
     args = parser.parse_args(argv)
     args.item = [part for raw in args.item for part in raw.split(",") if part.strip()]
     return args
+
+
+@dataclass
+class Environment:
+    """What the items of one invocation run against."""
+
+    api: DevServerAPI
+    app: AppHost
+    devserver: DevServer
+    watchdog: Watchdog
+
+
+def _terminate_as_interrupt(_signum: int, _frame: FrameType | None) -> None:
+    # SIGTERM (timeout, a CI cancel, kill) ends a run as Ctrl-C does: children stopped,
+    # what was measured saved.
+    raise KeyboardInterrupt
 
 
 def run(suite: Suite, argv: list[str] | None = None) -> int:
@@ -278,71 +337,110 @@ def run(suite: Suite, argv: list[str] | None = None) -> int:
     results = load(path, suite.script.name, suite.category.value)
     started = utcnow()
     session = Session(
-        id=f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:4]}", started_at=started, argv=sys.argv
+        id=f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:4]}",
+        started_at=started,
+        argv=sys.argv,
+        prerequisites=prerequisites_from(args),
     )
+    measured: list[str] = []
 
     def save() -> None:
         if not args.no_save:
             write_atomically(path, results.to_json())
 
+    def record_not_run(items: list[Item], why: str) -> None:
+        for item in items:
+            results.record(_not_run(item, session.id, why))
+        save()
+
+    previous_sigterm = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     try:
-        with _environment(suite, console) as (api, app, devserver):
-            session.dev_server = devserver.describe()
+        with _environment(suite, console) as env:
+            session.dev_server = env.devserver.describe()
             results.sessions[session.id] = session
-            with console.status("starting") as status:
+            with env.watchdog.watching(), console.status("starting") as status:
                 for item in selected:
-                    result = _run_item(item, api, app, devserver, session.id, status.update)
+                    env.watchdog.current_item = item.id
+                    result = _run_item(item, env, session.id, status.update)
                     results.record(result)
+                    measured.append(item.id)
                     save()
-                    output.item_done(console, result)
+                    output.item_done(console, results.items[item.id], verbose=args.verbose)
+    except InfrastructureFailure as exc:
+        failure = exc.failure
+        console.print(f"[red]cannot go on:[/] {failure.message()}")
+        record_not_run([i for i in selected if i.id not in measured], failure.not_run_reason())
+        _report_kept(console, results, session.id)
+        console.print("results measured before the failure are saved")
+        return ExitCode.CANNOT_RUN
     except SetupError as exc:
         console.print(f"[red]cannot run:[/] {exc}")
         return exc.exit_code
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]; results measured so far are saved")
         return ExitCode.INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous_sigterm)
 
     shown = ResultsFile(
         script=results.script,
         category=results.category,
-        sessions={session.id: session},
+        sessions={k: v for k, v in results.sessions.items()},
         items={item.id: results.items[item.id] for item in selected},
     )
     if args.json:
-        sys.stdout.write(shown.to_json())
+        sys.stdout.write(shown.to_json(session.prerequisites))
     else:
-        output.results_table(Console(), shown)
+        output.results_table(Console(), shown, session.prerequisites, verbose=args.verbose)
         if not args.no_save:
             console.print(f"results saved to {path}")
-    summary = shown.summary()
-    if summary.errors:
+    summary = shown.summary(session.prerequisites)
+    unmeasured_now = [
+        r for r in shown.items.values() if r.rating is None or r.not_remeasured is not None
+    ]
+    if unmeasured_now:
         return ExitCode.ITEM_ERROR
     return ExitCode.OK if summary.fail_close_passed else ExitCode.FAIL_CLOSE
 
 
+def _report_kept(console: Console, results: ResultsFile, session: str) -> None:
+    kept = [
+        r.id
+        for r in results.items.values()
+        if r.not_remeasured and r.not_remeasured.session == session
+    ]
+    if kept:
+        console.print(
+            f"earlier ratings kept, marked as not re-measured in this session: {', '.join(kept)}"
+        )
+
+
 @contextlib.contextmanager
-def _environment(
-    suite: Suite, console: Console
-) -> Iterator[tuple[DevServerAPI, AppHost, DevServer]]:
+def _environment(suite: Suite, console: Console) -> Iterator[Environment]:
     """Dev server + app + ledger for one invocation, torn down afterwards whatever happens."""
     with tempfile.TemporaryDirectory(prefix="inngest-suite-") as tmp:
         workdir = Path(tmp)
         side_effects.use(workdir / "ledger.sqlite")
         app = AppHost(suite.script, sys.modules[_module_name(suite)], workdir, free_port())
-        with console.status("finding a dev server"):
-            devserver = discover(app.url, workdir / "devserver", log=lambda m: console.print(m))
-        console.print(f"dev server {devserver.version} at {devserver.url} ({devserver.source})")
-        api = DevServerAPI(devserver.url)
+        devserver: DevServer | None = None
+        api: DevServerAPI | None = None
         try:
+            with console.status("finding a dev server"):
+                devserver = discover(app.url, workdir / "devserver", log=lambda m: console.print(m))
+            console.print(f"dev server {devserver.version} at {devserver.url} ({devserver.source})")
+            api = DevServerAPI(devserver.url)
             app.start(suite.functions(), devserver.url)
             with console.status("syncing the app"):
                 synced = app.sync(api)
             console.print(f"synced {len(synced)} function(s) from {app.url}")
-            yield api, app, devserver
+            watchdog = Watchdog(devserver_watch(devserver), app_watch(app))
+            yield Environment(api, app, devserver, watchdog)
         finally:
             app.stop()
-            api.close()
-            devserver.stop()
+            if api:
+                api.close()
+            if devserver:
+                devserver.stop()
 
 
 def _module_name(suite: Suite) -> str:
@@ -355,39 +453,70 @@ def _module_name(suite: Suite) -> str:
     raise RuntimeError(f"{suite.script} is not imported")
 
 
+def _source_of(item: Item) -> SourceRef | None:
+    if item.script is None:
+        return None
+    functions: dict[str, int] = {}
+    for fn in item.functions:
+        handler = getattr(fn, "_handler", None)
+        code = getattr(handler, "__code__", None)
+        functions[fn.id] = code.co_firstlineno if code else 0
+    return SourceRef(
+        script=item.script.name,
+        probe=item.probe.__name__,
+        line=item.probe.__code__.co_firstlineno,
+        functions=functions,
+    )
+
+
+def _result(item: Item, session: str, **fields: Any) -> ItemResult:
+    return ItemResult(
+        id=item.id,
+        name=item.entry.name,
+        category=item.entry.category.value,
+        original_stars=item.entry.original_stars,
+        fail_close=item.entry.fail_close,
+        session=session,
+        **fields,
+    )
+
+
+def _not_run(item: Item, session: str, why: str) -> ItemResult:
+    return _result(
+        item, session, status=ItemStatus.NOT_RUN, evidence=Evidence(), error=why,
+        started_at=utcnow(), duration_s=0.0,
+    )  # fmt: skip
+
+
 def _run_item(
-    item: Item,
-    api: DevServerAPI,
-    app: AppHost,
-    devserver: DevServer,
-    session: str,
-    progress: Callable[[str], None],
+    item: Item, env: Environment, session: str, progress: Callable[[str], None]
 ) -> ItemResult:
-    probe = Probe(item, api, app, devserver, side_effects, progress)
+    probe = Probe(item, env.api, env.app, env.devserver, side_effects, progress)
     started, clock = utcnow(), time.monotonic()
     probe.say("starting")
     rating: Rating | None = None
     error: str | None = None
+    trace: str | None = None
     try:
         item.probe(probe)
         rating = item.rate(probe.evidence)
     except (SetupError, KeyboardInterrupt):
         raise
     except ProbeTimeout as exc:
+        env.watchdog.raise_if_failed()  # a wait that ran out because the server died
         error = f"timed out: {exc}"
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}"
-    return ItemResult(
-        id=item.id,
-        name=item.entry.name,
-        category=item.entry.category.value,
+        env.watchdog.raise_if_failed()  # e.g. "connection refused" from a dead dev server
+        error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        trace = traceback.format_exc()
+    return _result(
+        item, session,
         status=ItemStatus.RATED if rating else ItemStatus.ERROR,
         rating=rating,
-        original_stars=item.entry.original_stars,
-        fail_close=item.entry.fail_close,
         evidence=probe.evidence,
         error=error,
+        traceback=trace,
         started_at=started,
         duration_s=round(time.monotonic() - clock, 2),
-        session=session,
-    )
+        source=_source_of(item),
+    )  # fmt: skip

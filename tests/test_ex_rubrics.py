@@ -103,7 +103,7 @@ def test_ex04_lost_on_devserver_restart_is_four(ex: ModuleType) -> None:
                   ["devserver-restart-persist", "devserver-restart-memory"])  # fmt: skip
     rating = rate(ex, "EX-04", ev)
     assert rating.stars == 4
-    assert "did not survive" in rating.reason
+    assert "did not survive" in str(rating.reason)
 
 
 def test_ex04_unobservable_restart_caps_at_four_and_says_so(ex: ModuleType) -> None:
@@ -111,7 +111,7 @@ def test_ex04_unobservable_restart_caps_at_four_and_says_so(ex: ModuleType) -> N
                   ["devserver-restart-persist", "devserver-restart-memory"])  # fmt: skip
     rating = rate(ex, "EX-04", ev)
     assert rating.stars == 4
-    assert "could not be observed" in rating.reason
+    assert "could not be observed" in str(rating.reason)
 
 
 @pytest.mark.parametrize(

@@ -199,10 +199,11 @@ def test_fail_close_fails_on_low_stars() -> None:
     assert summary.fail_close_passed is False
 
 
-def test_fail_close_fails_on_errored_item() -> None:
+def test_errored_fail_close_item_is_unmeasured_not_failed() -> None:
     summary = results_with(make_result("EX-01", 5), make_result("OP-02", None)).summary()
-    assert summary.fail_close == {"EX-01": 5, "OP-02": None}
-    assert summary.fail_close_passed is False
+    assert summary.fail_close == {"EX-01": 5}
+    assert summary.fail_close_unmeasured == ["OP-02"]
+    assert summary.fail_close_passed is True  # no verdict on what was not measured
 
 
 def test_fail_close_passes_with_no_items_at_all() -> None:

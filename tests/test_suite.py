@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,32 +19,55 @@ from harness import suite as suite_module
 from harness.catalog import Category
 from harness.errors import ExitCode, ProbeTimeout, SetupError
 from harness.evidence import Evidence, Rating
-from harness.suite import Probe, Suite
+from harness.health import Failure, Watchdog, Watched
+from harness.i18n import t
+from harness.suite import Environment, Probe, Suite
 
 
 def make_suite(behaviours: dict[str, Any]) -> Suite:
-    """A suite whose items behave as told: a star count to rate with, or an exception to raise."""
+    """A suite whose items behave as told: a star count to rate with, an exception to raise,
+    or a callable to run first (then rated 5)."""
     suite = Suite(__file__, Category.EX)
     for item_id, behaviour in behaviours.items():
 
         def probe(probe: Probe, behaviour: Any = behaviour) -> None:
             if isinstance(behaviour, BaseException):
                 raise behaviour
-            probe.check("ran", "the probe ran", True, run_ids=["01RUN"])
+            if callable(behaviour):
+                behaviour()
+            probe.check("ran", t("the probe ran"), True, run_ids=["01RUN"])
 
         def rubric(ev: Evidence, behaviour: Any = behaviour) -> Rating:
-            return Rating(stars=behaviour, reason="as told", drivers=["ran"])
+            stars = 5 if callable(behaviour) else behaviour
+            return Rating(stars=stars, reason=t("as told"), drivers=["ran"])
 
         suite.item(item_id, functions=[])(probe).rubric(rubric)
     return suite
 
 
+class Health:
+    """What the stub environment's watchdog sees; a test can make a component die."""
+
+    def __init__(self) -> None:
+        self.failure: Failure | None = None
+
+    def watched(self) -> Watched:
+        return Watched("dev server", lambda: self.failure)
+
+
+@pytest.fixture
+def health() -> Health:
+    return Health()
+
+
 @pytest.fixture(autouse=True)
-def stub_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def stub_environment(monkeypatch: pytest.MonkeyPatch, health: Health) -> None:
     @contextlib.contextmanager
-    def environment(suite: Suite, console: Any) -> Iterator[tuple[Any, Any, Any]]:
+    def environment(suite: Suite, console: Any) -> Iterator[Environment]:
         devserver = SimpleNamespace(describe=lambda: {"version": "stub"}, log_text=lambda: "")
-        yield SimpleNamespace(), SimpleNamespace(log_text=lambda: ""), devserver
+        app = SimpleNamespace(log_text=lambda: "")
+        watchdog = Watchdog(health.watched(), interval=0.05)
+        yield Environment(SimpleNamespace(), app, devserver, watchdog)  # type: ignore[arg-type]
 
     monkeypatch.setattr(suite_module, "_environment", environment)
 
@@ -75,8 +99,86 @@ def test_probe_errors_are_recorded_without_a_rating_and_exit_3(tmp_path: Path) -
     items = saved(tmp_path)["items"]
     assert items["EX-01"]["status"] == "rated"
     assert items["EX-02"]["status"] == "error" and "probe broke" in items["EX-02"]["error"]
+    assert "\n" not in items["EX-02"]["error"]  # one line; the traceback is kept apart
+    assert "Traceback" in items["EX-02"]["traceback"]
     assert items["EX-03"]["error"] == "timed out: run X hung"
     assert items["EX-03"]["rating"] is None
+
+
+def test_the_terminal_shows_one_line_per_error_and_the_traceback_only_when_verbose(
+    tmp_path: Path, capsys
+) -> None:
+    run(make_suite({"EX-02": RuntimeError("probe broke")}), tmp_path)
+    assert "Traceback" not in capsys.readouterr().err
+    run(make_suite({"EX-02": RuntimeError("probe broke")}), tmp_path, "--verbose")
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_an_errored_fail_close_item_is_unmeasured_not_failed(tmp_path: Path, capsys) -> None:
+    assert run(make_suite({"EX-01": RuntimeError("broke")}), tmp_path) == ExitCode.ITEM_ERROR
+    summary = saved(tmp_path)["summary"]
+    assert summary["fail_close"] == {}
+    assert summary["fail_close_unmeasured"] == ["EX-01"]
+    out = capsys.readouterr().out
+    assert "not measured" in out and "FAIL" not in out
+
+
+def test_a_rerun_that_cannot_measure_keeps_the_earlier_rating(tmp_path: Path, capsys) -> None:
+    run(make_suite({"EX-01": 5}), tmp_path)
+    first_session = saved(tmp_path)["items"]["EX-01"]["session"]
+    assert run(make_suite({"EX-01": RuntimeError("broke")}), tmp_path) == ExitCode.ITEM_ERROR
+    item = saved(tmp_path)["items"]["EX-01"]
+    assert item["rating"]["stars"] == 5 and item["session"] == first_session
+    assert item["not_remeasured"]["status"] == "error"
+    assert "broke" in item["not_remeasured"]["error"]
+    assert item["not_remeasured"]["session"] in saved(tmp_path)["sessions"]
+    assert "not re-measured" in capsys.readouterr().err
+
+
+def test_a_dead_dev_server_ends_the_run_at_once_with_one_message(
+    tmp_path: Path, capsys, health: Health
+) -> None:
+    def die_then_wait() -> None:
+        health.failure = Failure("dev server", "the dev server exited", -9, "last words")
+        time.sleep(30)  # a long wait inside a probe: the watchdog must interrupt it
+
+    run(make_suite({"EX-01": 5}), tmp_path)  # an earlier measurement of EX-01
+    suite = make_suite({"EX-01": 4, "EX-02": die_then_wait, "EX-03": 5})
+    clock = time.monotonic()
+    assert run(suite, tmp_path) == ExitCode.CANNOT_RUN
+    assert time.monotonic() - clock < 5
+    err = capsys.readouterr().err
+    assert err.count("the dev server exited") == 1 and "during EX-02" in err
+    assert "exit code -9" in err and "last words" in err and "Traceback" not in err
+    items = saved(tmp_path)["items"]
+    assert items["EX-01"]["rating"]["stars"] == 4 and items["EX-01"]["status"] == "rated"
+    assert items["EX-02"]["status"] == "not run"
+    assert items["EX-02"]["error"] == "not run: the dev server failed during EX-02"
+    assert items["EX-03"]["status"] == "not run" and items["EX-03"]["rating"] is None
+
+
+def test_a_dead_dev_server_never_overwrites_an_earlier_rating(tmp_path: Path, health) -> None:
+    run(make_suite({"EX-03": 5}), tmp_path)
+
+    def die() -> None:
+        health.failure = Failure("dev server", "the dev server exited", 1, "")
+        time.sleep(30)
+
+    assert run(make_suite({"EX-02": die, "EX-03": 5}), tmp_path) == ExitCode.CANNOT_RUN
+    item = saved(tmp_path)["items"]["EX-03"]
+    assert item["rating"]["stars"] == 5 and item["status"] == "rated"
+    assert item["not_remeasured"]["status"] == "not run"
+
+
+def test_an_exception_caused_by_a_dead_server_is_reported_as_the_server(
+    tmp_path: Path, health
+) -> None:
+    def die_and_fail() -> None:
+        health.failure = Failure("dev server", "the dev server exited", 1, "")
+        raise ConnectionRefusedError("[Errno 111] Connection refused")
+
+    assert run(make_suite({"EX-02": die_and_fail}), tmp_path) == ExitCode.CANNOT_RUN
+    assert saved(tmp_path)["items"]["EX-02"]["status"] == "not run"
 
 
 def test_setup_error_mid_run_keeps_what_was_measured(tmp_path: Path) -> None:

@@ -1,0 +1,261 @@
+"""Texts a report shows, in English and Japanese, from one gettext catalogue.
+
+Every text that reaches a report (check descriptions, rubric reasons, measurement notes,
+documented claims, item names, the report's own headings) is written once, in English, as a
+literal marked for extraction:
+
+* ``t("the run completes after {n} retries", n=3)`` makes a :class:`Msg`: the English template
+  (which is also the gettext msgid) plus its parameters. Parameters are data (IDs, numbers,
+  check keys) and are never translated; anything that needs translating is its own message.
+* ``N_("Progress Guarantee")`` marks a plain string (catalogue data) for extraction and returns
+  it unchanged; :func:`translate` looks it up later.
+
+Japanese lives in ``locales/ja/LC_MESSAGES/<domain>.po``: one domain per category script and one,
+``harness``, for everything else, so that work on different scripts never edits the same file.
+``python -m harness.i18n update`` extracts the marked literals (with Babel, the ecosystem's tool
+for gettext catalogues) and adds new msgids to the right ``.po`` file; ``python -m harness.i18n
+check`` lists what has no Japanese yet. The tests run the same check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import string
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALES = ROOT / "locales"
+LANGUAGES = ("en", "ja")
+Lang = Literal["en", "ja"]
+MARKERS = ("t", "N_")  # the call names extraction looks for
+HARNESS_DOMAIN = "harness"
+
+Param = str | int | float | bool | None
+
+
+def placeholders(template: str) -> set[str]:
+    """The ``{name}`` fields a template uses (format specs such as ``{x:.1f}`` included)."""
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field}
+
+
+class Msg(BaseModel):
+    """A text to show: an English template (the msgid) and the data it is filled with."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    params: dict[str, Param] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_plain_string(cls, value: Any) -> Any:
+        # Results written before texts became messages held plain strings.
+        return {"id": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _params_fill_template(self) -> Msg:
+        wanted = {name.split(".")[0].split("[")[0] for name in placeholders(self.id)}
+        if wanted != set(self.params):
+            raise ValueError(
+                f"message {self.id!r} needs parameters {sorted(wanted)}, got {sorted(self.params)}"
+            )
+        return self
+
+    def render(self, lang: Lang = "en") -> str:
+        template = translate(self.id, lang)
+        return template.format(**self.params) if self.params else template
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def text(self) -> str:
+        """The English rendering, saved beside the template for readers of the JSON."""
+        return self.render("en")
+
+    def __str__(self) -> str:
+        return self.render("en")
+
+
+def t(template: str, /, **params: Param) -> Msg:
+    """A message to show in a report; ``template`` must be a string literal (it is extracted)."""
+    return Msg(id=template, params=params)
+
+
+def N_(text: str) -> str:  # gettext's conventional name for a no-op marker
+    """Mark a plain string for extraction; translate it with :func:`translate` when shown."""
+    return text
+
+
+# --- the catalogue -------------------------------------------------------------------------------
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    """msgid -> translation for ``lang``, merged from every domain's ``.po`` file."""
+    if lang == "en":
+        return {}
+    from babel.messages.pofile import read_po
+
+    merged: dict[str, str] = {}
+    for path in sorted((LOCALES / lang / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            for message in read_po(handle):
+                if message.id and isinstance(message.id, str) and message.string:
+                    merged[message.id] = str(message.string)
+    return merged
+
+
+def translate(text: str, lang: str = "en") -> str:
+    """``text`` (a msgid) in ``lang``; English when there is no translation."""
+    return catalogue(lang).get(text, text) if lang != "en" else text
+
+
+def render(value: Msg | str | None, lang: Lang = "en") -> str:
+    """A message or a marked string, rendered in ``lang``."""
+    if value is None:
+        return ""
+    return value.render(lang) if isinstance(value, Msg) else translate(value, lang)
+
+
+# --- extraction and checks -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Found:
+    msgid: str
+    domain: str
+    path: Path
+    line: int
+
+
+def domain_of(path: Path) -> str:
+    """Category scripts have a domain each; everything else shares ``harness``."""
+    path = path.resolve()
+    if path.parent == ROOT and path.stem[:2].isdigit():
+        return path.stem
+    return HARNESS_DOMAIN
+
+
+def sources(root: Path = ROOT) -> list[Path]:
+    """The files whose marked texts can reach a report (tests are not among them)."""
+    found = [*sorted(root.glob("[01][0-9]_*.py")), *sorted((root / "harness").rglob("*.py"))]
+    found += [p for p in sorted(root.glob("*.py")) if p not in found and p.name != "conftest.py"]
+    return found
+
+
+def extract(paths: Iterable[Path]) -> Iterator[Found]:
+    """Every marked literal in ``paths``, with Babel's Python extractor."""
+    from babel.messages.extract import extract_from_file
+
+    keywords: dict[str, None] = dict.fromkeys(MARKERS)
+    for path in paths:
+        for line, msgid, _comments, _context in extract_from_file("python", path, keywords):
+            if isinstance(msgid, str) and msgid:
+                yield Found(msgid, domain_of(path), path, line)
+
+
+def non_literal_markers(paths: Iterable[Path]) -> list[str]:
+    """Calls of ``t``/``N_`` whose first argument is not a string literal (not extractable)."""
+    problems = []
+    for path in paths:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in MARKERS
+                and not (
+                    node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)
+                )
+            ):
+                problems.append(f"{path.name}:{node.lineno}: {node.func.id}() needs a literal")
+    return problems
+
+
+def po_path(domain: str, lang: str = "ja") -> Path:
+    return LOCALES / lang / "LC_MESSAGES" / f"{domain}.po"
+
+
+def untranslated(msgids: Iterable[str], lang: str = "ja") -> list[str]:
+    known = catalogue(lang)
+    return sorted({m for m in msgids if m not in known})
+
+
+def placeholder_mismatches(lang: str = "ja") -> list[str]:
+    """Translations whose ``{fields}`` differ from their msgid's (they would fail to render)."""
+    return [
+        f"{msgid!r} -> {text!r}"
+        for msgid, text in catalogue(lang).items()
+        if placeholders(msgid) != placeholders(text)
+    ]
+
+
+def update(root: Path = ROOT, lang: str = "ja") -> dict[str, int]:
+    """Add newly marked msgids to each domain's ``.po`` and drop ones no source uses any more.
+
+    Existing translations are kept; new entries get an empty translation to fill in.
+    Returns the number of untranslated entries per domain.
+    """
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po, write_po
+
+    by_domain: dict[str, list[Found]] = {}
+    for found in extract(sources(root)):
+        by_domain.setdefault(found.domain, []).append(found)
+    missing: dict[str, int] = {}
+    for domain, entries in sorted(by_domain.items()):
+        path = po_path(domain, lang)
+        old: Mapping[str, str] = {}
+        if path.exists():
+            with path.open("rb") as handle:
+                old = {
+                    str(m.id): str(m.string)
+                    for m in read_po(handle)
+                    if m.id and isinstance(m.id, str)
+                }
+        catalog = Catalog(locale=lang, domain=domain, project="inngest-durability-suite")
+        for found in entries:
+            location = (found.path.relative_to(root).as_posix(), found.line)
+            if found.msgid in catalog:
+                catalog[found.msgid].locations.append(location)
+                continue
+            flags = ["python-brace-format"] if placeholders(found.msgid) else []
+            catalog.add(found.msgid, old.get(found.msgid, ""), locations=[location], flags=flags)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as handle:
+            write_po(
+                handle,
+                catalog,
+                width=100,
+                omit_header=True,
+                sort_output=False,
+                include_lineno=False,
+            )
+        missing[domain] = sum(1 for m in catalog if m.id and not m.string)
+    catalogue.cache_clear()
+    return missing
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness.i18n", description=__doc__)
+    parser.add_argument("command", choices=["update", "check"])
+    args = parser.parse_args(argv)
+    if args.command == "update":
+        for domain, count in update().items():
+            print(f"{po_path(domain).relative_to(ROOT)}: {count} untranslated")
+        return 0
+    problems = non_literal_markers(sources())
+    problems += [f"no Japanese: {m!r}" for m in untranslated(f.msgid for f in extract(sources()))]
+    problems += [f"placeholders differ: {m}" for m in placeholder_mismatches()]
+    for problem in problems:
+        print(problem)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

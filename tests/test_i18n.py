@@ -1,0 +1,117 @@
+"""The bilingual catalogue: messages, rendering, extraction, and completeness of the Japanese."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from conftest import ROOT
+from harness import i18n
+from harness.catalog import ITEMS, PREREQUISITE_LABELS, PREREQUISITE_VALUES, STAR_LABELS, Category
+from harness.evidence import Evidence
+from harness.i18n import N_, Msg, t
+
+
+@pytest.fixture
+def japanese(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    table = {"{n} runs finished": "{n} 件の実行が終了した", "hello": "こんにちは"}
+    monkeypatch.setattr(i18n, "catalogue", lambda lang: table if lang == "ja" else {})
+    return table
+
+
+def test_a_message_renders_its_parameters_in_each_language(japanese) -> None:
+    message = t("{n} runs finished", n=3)
+    assert message.render("en") == str(message) == "3 runs finished"
+    assert message.render("ja") == "3 件の実行が終了した"
+
+
+def test_a_text_without_a_translation_falls_back_to_english(japanese) -> None:
+    assert t("nobody translated this").render("ja") == "nobody translated this"
+    assert i18n.render(N_("hello"), "ja") == "こんにちは"
+
+
+def test_parameters_must_match_the_template() -> None:
+    with pytest.raises(ValidationError, match="needs parameters"):
+        t("{n} runs finished")
+    with pytest.raises(ValidationError, match="needs parameters"):
+        t("no fields here", n=1)
+    assert t("{x:.1f} s", x=1.25).render() == "1.2 s"  # format specs are allowed
+
+
+def test_a_message_survives_json_with_its_english_text_beside_it() -> None:
+    evidence = Evidence()
+    evidence.check("k", t("{n} runs finished", n=2), True)
+    dumped = json.loads(evidence.model_dump_json())
+    assert dumped["checks"][0]["description"] == {
+        "id": "{n} runs finished",
+        "params": {"n": 2},
+        "text": "2 runs finished",
+    }
+    assert Evidence.model_validate(dumped).checks[0].description == t("{n} runs finished", n=2)
+
+
+def test_a_plain_string_from_older_results_loads_as_a_message() -> None:
+    assert Msg.model_validate("old text") == t("old text")
+
+
+def test_extraction_finds_marked_literals_and_their_domains(tmp_path: Path) -> None:
+    script = tmp_path / "05_vr_sample.py"
+    script.write_text('from common import t\nx = t("a {n} b", n=1)\ny = t("plain" " joined")\n')
+    found = list(i18n.extract([script]))
+    assert [f.msgid for f in found] == ["a {n} b", "plain joined"]
+    assert {f.domain for f in found} == {"harness"}  # not a top-level script of this checkout
+
+
+def test_non_literal_markers_are_reported(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text('name = "x"\nt(f"{name} ran")\nt("fine")\nN_(name)\n')
+    problems = i18n.non_literal_markers([bad])
+    assert len(problems) == 2 and "bad.py:2" in problems[0] and "bad.py:4" in problems[1]
+
+
+# --- completeness: what a report can show has Japanese --------------------------------------------
+def test_every_marked_text_in_the_sources_is_a_literal() -> None:
+    assert i18n.non_literal_markers(i18n.sources()) == []
+
+
+def test_every_marked_text_in_the_sources_has_japanese() -> None:
+    missing = i18n.untranslated(f.msgid for f in i18n.extract(i18n.sources()))
+    assert missing == [], "run `python -m harness.i18n update` and translate:\n" + "\n".join(
+        missing
+    )
+
+
+def test_translations_keep_the_placeholders_of_their_msgid() -> None:
+    assert i18n.placeholder_mismatches() == []
+
+
+def test_catalogue_data_has_japanese() -> None:
+    texts = [item.name for item in ITEMS.values()]
+    texts += [c.value for c in Category] + list(STAR_LABELS.values())
+    texts += list(PREREQUISITE_LABELS.values()) + [
+        v for v in PREREQUISITE_VALUES.values() if v[0].islower()
+    ]
+    assert i18n.untranslated(texts) == []
+
+
+def _messages_in(document: Any) -> list[str]:
+    if isinstance(document, dict):
+        if set(document) == {"id", "params", "text"}:
+            return [document["id"]]
+        return [m for value in document.values() for m in _messages_in(value)]
+    if isinstance(document, list):
+        return [m for value in document for m in _messages_in(value)]
+    return []
+
+
+def test_every_text_in_the_committed_results_has_japanese() -> None:
+    texts: list[str] = []
+    for path in sorted((ROOT / "results").glob("*.json")):
+        document = json.loads(path.read_text())
+        texts += _messages_in(document)
+        texts += [item["name"] for item in document.get("items", {}).values()]
+    assert i18n.untranslated(texts) == []

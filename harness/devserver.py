@@ -23,7 +23,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +99,32 @@ def fetch_info(url: str, timeout: float = 2.0) -> dict[str, Any] | None:
     return body
 
 
+@dataclass(frozen=True)
+class DevServerOptions:
+    """The flags of an owned dev server that items may change (and that results record).
+
+    ``retry_interval_s=None`` means the dev server's default backoff table; the suite's default
+    is a 1 s linear interval (see RETRY_INTERVAL_S). ``tick_ms=None`` means the default tick.
+    """
+
+    retry_interval_s: int | None = RETRY_INTERVAL_S
+    tick_ms: int | None = None
+    queue_workers: int | None = None
+    persist: bool = False
+
+    def flags(self, workdir: Path) -> list[str]:
+        flags: list[str] = []
+        if self.retry_interval_s is not None:
+            flags += ["--retry-interval", str(self.retry_interval_s)]
+        if self.tick_ms is not None:
+            flags += ["--tick", str(self.tick_ms)]
+        if self.queue_workers is not None:
+            flags += ["--queue-workers", str(self.queue_workers)]
+        if self.persist:
+            flags += ["--persist", "--sqlite-dir", str(workdir / "sqlite")]
+        return flags
+
+
 @dataclass
 class _Ports:
     http: int
@@ -147,7 +173,7 @@ class DevServer:
         self._workdir = workdir
         self._ports = ports
         self._process: subprocess.Popen[bytes] | None = None
-        self.persist = False
+        self.options = DevServerOptions()
         self.start_opts: dict[str, Any] = {}  # as the dev server reports them in GET /dev
 
     @property
@@ -164,11 +190,12 @@ class DevServer:
         assert self._serve_url and self._ports
         flags = ["dev", "--no-discovery", "--no-poll", "-u", self._serve_url, "--host", "127.0.0.1"]
         flags += self._ports.flags()
-        flags += ["--retry-interval", str(RETRY_INTERVAL_S)]
-        if self.persist:
-            assert self._workdir
-            flags += ["--persist", "--sqlite-dir", str(self._workdir / "sqlite")]
-        return flags
+        assert self._workdir
+        return flags + self.options.flags(self._workdir)
+
+    @property
+    def persist(self) -> bool:
+        return self.options.persist
 
     @property
     def retry_interval_s(self) -> int:
@@ -193,6 +220,7 @@ class DevServer:
             "source": self.source,
             "owned": self.owned,
             "command": [*(self._launcher or []), *self.flags()] if self.owned else None,
+            "options": asdict(self.options) if self.owned else None,
             "start_opts": self.start_opts,
         }
 
@@ -252,11 +280,18 @@ class DevServer:
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=grace)
 
-    def restart(self, *, persist: bool | None = None, wipe: bool = False) -> None:
-        """Stop and start again on the same ports, optionally switching ``--persist``."""
+    def restart(self, *, persist: bool | None = None, wipe: bool = False, **options: Any) -> None:
+        """Stop and start again on the same ports, optionally with other options.
+
+        ``options`` are fields of :class:`DevServerOptions` (``retry_interval_s=None`` for the
+        default backoff, ``tick_ms=…``); ``wipe`` deletes what ``--persist`` kept.
+        """
+        if not self.owned:
+            raise RuntimeError("only a dev server the suite started can be restarted")
         self.stop()
         if persist is not None:
-            self.persist = persist
+            options["persist"] = persist
+        self.options = replace(self.options, **options)
         if wipe and self._workdir:
             shutil.rmtree(self._workdir / "sqlite", ignore_errors=True)
         self.start()

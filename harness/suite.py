@@ -29,7 +29,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn, get_args
@@ -141,6 +141,21 @@ class Probe:
         app = self.app.log_text()[mark[0] :].splitlines()
         dev = self.devserver.log_text()[mark[1] :].splitlines()
         return [f"app: {line}" for line in app] + [f"dev server: {line}" for line in dev]
+
+    @contextlib.contextmanager
+    def devserver_options(self, **options: Any) -> Iterator[None]:
+        """Run the block against the owned dev server restarted with other options (fields of
+        ``DevServerOptions``, e.g. ``retry_interval_s=None`` for the default backoff), then
+        restore the previous ones. Runs in flight are lost at each restart. Raises
+        RuntimeError for an external dev server: check ``probe.devserver.owned`` first."""
+        previous = self.devserver.options
+        self.devserver.restart(wipe=True, **options)
+        self.app.sync(self.api)
+        try:
+            yield
+        finally:
+            self.devserver.restart(wipe=True, **asdict(previous))
+            self.app.sync(self.api)
 
     def say(self, message: str) -> None:
         """Show what the probe is doing now in the progress display."""

@@ -18,6 +18,7 @@ from harness.devserver import (
     BIN_ENV,
     URL_ENV,
     DevServer,
+    DevServerOptions,
     _ephemeral_range,
     _Ports,
     discover,
@@ -267,11 +268,24 @@ def test_owned_server_flags(tmp_path: Path) -> None:
     assert server.describe()["command"] == ["/bin/true", *flags]
     assert server.describe()["owned"] is True
 
-    server.persist = True
+    server.options = DevServerOptions(persist=True)
     persisted = server.flags()
     assert "--persist" in persisted
     assert persisted[persisted.index("--sqlite-dir") + 1] == str(tmp_path / "sqlite")
     assert persisted[: len(flags)] == flags
+
+
+def test_options_become_flags(tmp_path: Path) -> None:
+    default_backoff = DevServerOptions(retry_interval_s=None, tick_ms=10, queue_workers=4)
+    flags = default_backoff.flags(tmp_path)
+    assert "--retry-interval" not in flags
+    assert flags == ["--tick", "10", "--queue-workers", "4"]
+    assert DevServerOptions().flags(tmp_path) == ["--retry-interval", "1"]
+
+
+def test_only_an_owned_server_can_restart() -> None:
+    with pytest.raises(RuntimeError, match="only a dev server the suite started"):
+        DevServer("http://127.0.0.1:1", "x", "external").restart(retry_interval_s=None)
 
 
 def test_ports_are_distinct_when_sampling_is_random() -> None:

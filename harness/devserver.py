@@ -111,6 +111,8 @@ class DevServerOptions:
     tick_ms: int | None = None
     queue_workers: int | None = None
     persist: bool = False
+    # Extra environment variables, e.g. (("INNGEST_EXPERIMENTAL_PROM_METRICS", "1"),).
+    env: tuple[tuple[str, str], ...] = ()
 
     def flags(self, workdir: Path) -> list[str]:
         flags: list[str] = []
@@ -239,6 +241,7 @@ class DevServer:
                 self._process = subprocess.Popen(
                     [*self._launcher, *self.flags()],
                     cwd=self._workdir,
+                    env={**os.environ, **dict(self.options.env)} if self.options.env else None,
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,

@@ -111,6 +111,7 @@ class Probe:
         devserver: DevServer,
         ledger: Ledger,
         progress: Callable[[str], None],
+        artifacts_dir: Path | None = None,
     ) -> None:
         self.item = item
         self.api = api
@@ -126,6 +127,14 @@ class Probe:
         self.tag = uuid.uuid4().hex[:8]  # makes this probe's ledger keys and event data unique
         self._progress = progress
         self._deadline = time.monotonic() + item.timeout
+        self._artifacts_dir = artifacts_dir
+
+    def artifact(self, name: str) -> Path:
+        """Where to write a file that belongs with the results (a screenshot, say): next to the
+        results file, or in the run's temporary directory when results are not saved."""
+        directory = self._artifacts_dir or self.app.workdir
+        directory.mkdir(parents=True, exist_ok=True)
+        return directory / name
 
     def new_scenario(self) -> str:
         """Start a fresh namespace of ledger keys (and event tags) for the next scenario."""
@@ -328,6 +337,7 @@ class Environment:
     app: AppHost
     devserver: DevServer
     watchdog: Watchdog
+    artifacts_dir: Path | None = None  # where probes write files kept with the results
 
 
 def _terminate_as_interrupt(_signum: int, _frame: FrameType | None) -> None:
@@ -371,6 +381,7 @@ def run(suite: Suite, argv: list[str] | None = None) -> int:
     previous_sigterm = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     try:
         with _environment(suite, console) as env:
+            env.artifacts_dir = None if args.no_save else args.results_dir
             session.dev_server = env.devserver.describe()
             results.sessions[session.id] = session
             with env.watchdog.watching(), console.status("starting") as status:
@@ -506,7 +517,9 @@ def _not_run(item: Item, session: str, why: str) -> ItemResult:
 def _run_item(
     item: Item, env: Environment, session: str, progress: Callable[[str], None]
 ) -> ItemResult:
-    probe = Probe(item, env.api, env.app, env.devserver, side_effects, progress)
+    probe = Probe(
+        item, env.api, env.app, env.devserver, side_effects, progress, env.artifacts_dir
+    )
     started, clock = utcnow(), time.monotonic()
     probe.say("starting")
     rating: Rating | None = None

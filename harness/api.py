@@ -175,6 +175,21 @@ class DevServerAPI:
             raise RuntimeError(f"expected one event ID from the dev server, got {response.text}")
         return str(ids[0])
 
+    def send_many(self, events: list[dict[str, Any]]) -> list[str]:
+        """Send a batch of events (``{"name", "data"}`` each) in one request; their IDs."""
+        response = self._http.post("/e/suite-key", json=events)
+        response.raise_for_status()
+        ids = response.json().get("ids") or []
+        if len(ids) != len(events):
+            raise RuntimeError(f"sent {len(events)} events, the dev server returned {len(ids)} IDs")
+        return [str(i) for i in ids]
+
+    def post_event_body(self, body: bytes) -> httpx.Response:
+        """POST a raw event body and return the answer as it is, error statuses included."""
+        return self._http.post(
+            "/e/suite-key", content=body, headers={"Content-Type": "application/json"}
+        )
+
     def runs_for_event(self, event_id: str) -> list[Run]:
         return [Run.from_rest(r) for r in self._get(f"/v1/events/{event_id}/runs")["data"] or []]
 
@@ -261,3 +276,66 @@ class DevServerAPI:
     def app_errors(self) -> dict[str, str]:
         data = self.graphql("query { apps { name url error } }")
         return {a["url"] or a["name"]: a["error"] for a in data.get("apps") or [] if a["error"]}
+
+    def function_uuids(self) -> dict[str, str]:
+        """Function slug -> the dev server's internal function ID (GraphQL filters take it)."""
+        data = self.graphql("query { functions { id slug } }")
+        return {f["slug"]: f["id"] for f in data.get("functions") or []}
+
+    def runs_since(
+        self, since: datetime, *, function_uuid: str, page_size: int = 200, max_runs: int = 5000
+    ) -> list[RunSummary]:
+        """Runs of one function queued since ``since`` (GraphQL ``runs``, all pages)."""
+        runs: list[RunSummary] = []
+        cursor: str | None = None
+        while len(runs) < max_runs:
+            data = self.graphql(
+                _RUNS_QUERY,
+                {
+                    "from": since.isoformat(),
+                    "functionIDs": [function_uuid],
+                    "first": page_size,
+                    "after": cursor,
+                },
+            )["runs"]
+            runs += [RunSummary.from_gql(edge["node"]) for edge in data["edges"]]
+            if not data["pageInfo"]["hasNextPage"]:
+                break
+            cursor = data["pageInfo"]["endCursor"]
+        return runs
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A row of the GraphQL ``runs`` list (what the UI's runs page shows)."""
+
+    id: str
+    status: str
+    queued_at: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+
+    @classmethod
+    def from_gql(cls, node: dict[str, Any]) -> RunSummary:
+        return cls(
+            id=str(node["id"]),
+            status=str(node.get("status") or "UNKNOWN"),
+            queued_at=_parse_time(node.get("queuedAt")),
+            started_at=_parse_time(node.get("startedAt")),
+            ended_at=_parse_time(node.get("endedAt")),
+        )
+
+
+_RUNS_QUERY = """
+query Runs($from: Time!, $functionIDs: [UUID!], $first: Int!, $after: String) {
+  runs(
+    filter: {from: $from, functionIDs: $functionIDs, timeField: QUEUED_AT}
+    orderBy: [{field: QUEUED_AT, direction: ASC}]
+    first: $first
+    after: $after
+  ) {
+    edges { node { id status queuedAt startedAt endedAt } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""

@@ -517,9 +517,7 @@ def _not_run(item: Item, session: str, why: str) -> ItemResult:
 def _run_item(
     item: Item, env: Environment, session: str, progress: Callable[[str], None]
 ) -> ItemResult:
-    probe = Probe(
-        item, env.api, env.app, env.devserver, side_effects, progress, env.artifacts_dir
-    )
+    probe = Probe(item, env.api, env.app, env.devserver, side_effects, progress, env.artifacts_dir)
     started, clock = utcnow(), time.monotonic()
     probe.say("starting")
     rating: Rating | None = None

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ import inngest
 @dataclass
 class RequestTiming:
     run_id: str
+    event_id: str
     function_id: str
     attempt: int
     memoized: int  # steps replayed from memoized state in this request
@@ -62,6 +64,26 @@ class RequestTimeline:
         with self._lock:
             return {r.run_id for r in self._requests}
 
+    def run_of(self, event_id: str) -> str | None:
+        """The run that event ``event_id`` started, once its first request was seen."""
+        with self._lock:
+            return next((r.run_id for r in self._requests if r.event_id == event_id), None)
+
+    def returned(self, run_id: str) -> bool:
+        """Whether the run's function has returned: a finished request that ran no step and
+        raised nothing."""
+        return any(r.step_id is None and r.error is None for r in self.requests(run_id))
+
+    def wait(self, condition: Callable[[], bool], timeout: float, poll: float = 0.005) -> bool:
+        """Poll ``condition`` (cheap: memory only, no load on the dev server) until it holds;
+        False after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(poll)
+        return True
+
     def _add(self, timing: RequestTiming) -> None:
         with self._lock:
             self._requests.append(timing)
@@ -83,6 +105,7 @@ class RequestTimeline:
             ) -> None:
                 self._timing = RequestTiming(
                     run_id=ctx.run_id,
+                    event_id=ctx.event.id or "",
                     function_id=function.id,
                     attempt=ctx.attempt,
                     memoized=steps.size,

@@ -176,7 +176,9 @@ def test_sleeps_and_parallel_steps_get_spans_but_planning_does_not(client, expor
 def test_a_provider_without_run_scoped_ids_is_reported(caplog, exporter) -> None:
     provider = TracerProvider()  # random IDs: the run span cannot be the steps' parent
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    client = mocked.Inngest(app_id="x", is_production=False, middleware=[tracing_middleware(provider)])
+    client = mocked.Inngest(
+        app_id="x", is_production=False, middleware=[tracing_middleware(provider)]
+    )
     fn = make_checkout(client, {})
     with caplog.at_level(logging.WARNING, logger="harness.otel"):
         mocked.trigger(fn, event(), client)

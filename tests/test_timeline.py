@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import inngest
@@ -25,7 +26,7 @@ def test_each_request_is_stamped_in_order() -> None:
     async def three_steps(ctx: inngest.Context) -> list[int]:
         return [await ctx.step.run(f"s{n}", work, n) for n in range(3)]
 
-    result = mocked.trigger(three_steps, inngest.Event(name="t/go"), client)
+    result = mocked.trigger(three_steps, inngest.Event(name="t/go", id="evt-1"), client)
     assert result.output == [0, 2, 4]
     requests = timeline.requests("test")
     # The mocked executor first plans each step, then targets it in a request of its own.
@@ -37,9 +38,13 @@ def test_each_request_is_stamped_in_order() -> None:
     for r in requests:
         assert r.new_code is not None and r.output is not None and r.responded is not None
         assert r.entered <= r.new_code <= r.output <= r.responded
-    for earlier, later in zip(requests, requests[1:], strict=False):
+    for earlier, later in itertools.pairwise(requests):
         assert earlier.responded is not None and earlier.responded <= later.entered
     assert timeline.run_ids() == {"test"}
+    assert timeline.run_of("evt-1") == "test" and timeline.run_of("other") is None
+    assert timeline.returned("test")
+    assert timeline.wait(lambda: timeline.returned("test"), timeout=1)
+    assert not timeline.wait(lambda: timeline.returned("nope"), timeout=0.05)
     timeline.clear()
     assert timeline.requests() == []
 
@@ -63,3 +68,4 @@ def test_errors_are_kept() -> None:
     first, second = timeline.requests()
     assert first.error == "first attempt fails" and (first.attempt, second.attempt) == (0, 1)
     assert second.error is None
+    assert timeline.returned("test")  # the second attempt returned

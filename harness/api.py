@@ -285,7 +285,11 @@ class DevServerAPI:
     def runs_since(
         self, since: datetime, *, function_uuid: str, page_size: int = 200, max_runs: int = 5000
     ) -> list[RunSummary]:
-        """Runs of one function queued since ``since`` (GraphQL ``runs``, all pages)."""
+        """Runs of one function queued since ``since`` (GraphQL ``runs``, all pages).
+
+        Dev server 1.43 lists some runs more than once (seen with a few hundred runs queued
+        within milliseconds, within a page and across pages): rows are deduplicated by run ID.
+        """
         runs: list[RunSummary] = []
         cursor: str | None = None
         while len(runs) < max_runs:
@@ -302,12 +306,15 @@ class DevServerAPI:
             if not data["pageInfo"]["hasNextPage"]:
                 break
             cursor = data["pageInfo"]["endCursor"]
-        return runs
+        return list({run.id: run for run in runs}.values())
 
 
 @dataclass(frozen=True)
 class RunSummary:
-    """A row of the GraphQL ``runs`` list (what the UI's runs page shows)."""
+    """A row of the GraphQL ``runs`` list (what the UI's runs page shows).
+
+    Dev server 1.43 leaves ``endedAt`` empty here (and reports ``startedAt`` = ``queuedAt``):
+    read when a run ended from :meth:`DevServerAPI.get_run`."""
 
     id: str
     status: str

@@ -269,11 +269,10 @@ def tracing_middleware(provider: trace.TracerProvider) -> Any:
             if result.step is not None:
                 self._step_span(run, result, now)
                 return
-            final = result.error is None or self._is_final(run, result.error)
-            if final:
-                self._run_span(run, result.error, now)
-            else:
+            if result.error is not None and not self._is_final(run, result.error):
                 self._attempt_span(run, result.error, now)
+            else:
+                self._run_span(run, result.error, now)
 
         def _step_span(self, run: dict[str, Any], result: Any, now: int) -> None:
             op = result.step.op.value

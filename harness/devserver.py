@@ -183,6 +183,11 @@ class DevServer:
         return self._launcher is not None
 
     @property
+    def launcher(self) -> list[str] | None:
+        """The command that starts the binary (without ``dev`` and flags); None if external."""
+        return list(self._launcher) if self._launcher else None
+
+    @property
     def log_path(self) -> Path | None:
         return self._workdir / "devserver.log" if self._workdir else None
 

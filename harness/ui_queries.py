@@ -214,9 +214,17 @@ GET_RUNS = """
 """
 
 
-def run(api: DevServerAPI, run_id: str) -> dict[str, Any]:
-    """The run page's data: function, status and the span tree (``run`` of GET_RUN)."""
-    return dict(api.graphql(GET_RUN, {"runID": run_id, "preview": False}).get("run") or {})
+def traces_preview(info: dict[str, Any]) -> bool:
+    """Whether the UI asks for the "preview" trace store: its ``traces-preview`` flag, read from
+    the ``features`` of ``GET /dev`` and on unless the server turns it off (the dev server takes
+    flags from ``INNGEST_FEATURE_FLAGS=traces-preview=false``)."""
+    return bool((info.get("features") or {}).get("traces-preview", True))
+
+
+def run(api: DevServerAPI, run_id: str, *, preview: bool) -> dict[str, Any]:
+    """The run page's data: function, status and the span tree (``run`` of GET_RUN), asked for
+    as the UI asks (``preview`` as :func:`traces_preview`). RuntimeError on a GraphQL error."""
+    return dict(api.graphql(GET_RUN, {"runID": run_id, "preview": preview}).get("run") or {})
 
 
 def trace_result(api: DevServerAPI, output_id: str) -> dict[str, Any]:

@@ -573,8 +573,8 @@ def fan_out_throughput(probe: Probe) -> None:
     probe.check(
         "runs-all-complete",
         t(
-            "every run started by a burst of events completes ({sizes} events)",
-            sizes=str(RUN_COUNTS),
+            "every run started by a burst of events completes (bursts of {sizes} events)",
+            sizes=", ".join(map(str, RUN_COUNTS)),
         ),
         all(b["completed"] == b["count"] for b in batches),
         observed=[{k: v for k, v in b.items() if k != "latencies_ms"} for b in batches],
@@ -623,7 +623,7 @@ def fan_out_throughput(probe: Probe) -> None:
             t(
                 "least-squares slope of burst duration over burst size ({sizes}): each extra "
                 "run adds this much; intercept {intercept} s, r² {r2}",
-                sizes=str(RUN_COUNTS),
+                sizes=", ".join(map(str, RUN_COUNTS)),
                 intercept=round(fit.intercept, 3),
                 r2=round(fit.r_squared, 3),
             ),
@@ -653,8 +653,8 @@ def fan_out_throughput(probe: Probe) -> None:
     probe.check(
         "parallel-steps-complete",
         t(
-            "one run with {sizes} parallel steps completes, each step executed",
-            sizes=str(PARALLEL_COUNTS),
+            "a run with many parallel steps completes, each step executed ({sizes} steps)",
+            sizes=", ".join(map(str, PARALLEL_COUNTS)),
         ),
         all(
             p["status"] == "COMPLETED" and p["output"] == p["count"] == p["steps_executed"]
@@ -691,7 +691,7 @@ def fan_out_throughput(probe: Probe) -> None:
             t(
                 "least-squares slope of run duration over parallel step count ({sizes}): each "
                 "extra step adds this much; intercept {intercept} s, r² {r2}",
-                sizes=str(PARALLEL_COUNTS),
+                sizes=", ".join(map(str, PARALLEL_COUNTS)),
                 intercept=round(fit.intercept, 3),
                 r2=round(fit.r_squared, 3),
             ),

@@ -462,7 +462,7 @@ def metrics(probe: Probe) -> None:
             observed={
                 "status": status,
                 "metrics": sorted(exposition.names()) if exposition else text[:200],
-                "authentication asked": False,
+                "answered without credentials": status == 200,
                 "/v1/prom/{env}": f"{authed.status_code} {authed.text[:80]}",
                 "command": hosted.command,
             },

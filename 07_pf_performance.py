@@ -510,16 +510,27 @@ def _fan_out_runs(probe: Probe, count: int, function_uuid: str) -> dict[str, Any
         return sum(timeline.returned(r) for r in timeline.run_ids()) >= count
 
     finished = timeline.wait(all_returned, probe.bound(90), poll=0.05)
-    # What the dev server recorded: every run of the burst (GraphQL list), then each run's
-    # final status and end time (REST; the list has no end times).
-    summaries: list[Any] = []
+    # What the dev server recorded, event by event (REST): the run each event started, then
+    # the run's final status and end time. A run that was never created shows up as an event
+    # without one.
+    runs_by_id: dict[str, Any] = {}
+    pending = list(event_ids)
     deadline = time.monotonic() + probe.bound(15)
-    while time.monotonic() < deadline:
-        summaries = probe.api.runs_since(since, function_uuid=function_uuid)
-        if len(summaries) >= count:
+    while pending:
+        started = {e: probe.api.runs_for_event(e) for e in pending}
+        runs_by_id.update({run.id: run for runs in started.values() for run in runs})
+        pending = [e for e, runs in started.items() if not runs]
+        if not pending or time.monotonic() > deadline:
             break
         time.sleep(0.5)
-    runs = [probe.api.wait_for_run(s.id, timeout=probe.bound(10)) for s in summaries]
+    runs_by_id = {i: probe.api.get_run(i) for i in runs_by_id}
+    deadline = time.monotonic() + probe.bound(10)
+    while any(not r.final for r in runs_by_id.values()) and time.monotonic() < deadline:
+        time.sleep(0.5)  # the SDK has answered; the dev server may still be finishing runs
+        runs_by_id.update({i: probe.api.get_run(i) for i, r in runs_by_id.items() if not r.final})
+    # What the UI's runs list (GraphQL) shows of the same burst, for comparison.
+    listed = len(probe.api.runs_since(since, function_uuid=function_uuid))
+    runs = list(runs_by_id.values())
     completed = [r for r in runs if r.status == "COMPLETED" and r.ended_at and r.started_at]
     ended = max((r.ended_at.timestamp() for r in completed if r.ended_at), default=sent)
     latencies = [
@@ -531,8 +542,10 @@ def _fan_out_runs(probe: Probe, count: int, function_uuid: str) -> dict[str, Any
         "count": count,
         "event_ids": len(event_ids),
         "finished": finished,
+        "events without a run": len(pending),
         "runs": len(runs),
         "completed": len(completed),
+        "runs in the GraphQL list": listed,
         "send_s": round(send_s, 3),
         "duration_s": round(ended - sent, 3),
         "latencies_ms": latencies,

@@ -970,7 +970,8 @@ def _(ev: Evidence) -> Rating:
 # A failure handler posts an alert to a webhook (Slack, PagerDuty, an incident tool); a second
 # function listens to every function's failure (the inngest/function.failed system event).
 
-ALERT_WEBHOOK_ENV = "ALERT_WEBHOOK_URL"
+# Where alerts go (a Slack or incident-tool webhook in a real deployment).
+ALERT_WEBHOOK_ENV = "SUITE_ALERT_WEBHOOK_URL"
 
 
 class AlertPayload(BaseModel):

@@ -200,3 +200,21 @@ def test_exporter_is_chosen_by_the_standard_variable() -> None:
     assert isinstance(exporter_from_env({"OTEL_TRACES_EXPORTER": "OTLP"}), OTLPSpanExporter)
     with pytest.raises(ValueError, match="expected otlp, console or none"):
         exporter_from_env({"OTEL_TRACES_EXPORTER": "jaeger"})
+
+
+def test_otlp_export_reaches_a_collector(monkeypatch) -> None:
+    """The OTLP choice really sends spans over HTTP (a local receiver stands in for a
+    collector)."""
+    from harness.webhook import WebhookReceiver
+
+    with WebhookReceiver() as collector:
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", f"{collector.url}/v1/traces")
+        exporter = exporter_from_env({"OTEL_TRACES_EXPORTER": "otlp"})
+        provider = tracer_provider(exporter, service_name="otlp-test")
+        provider.get_tracer("t").start_span("checkout").end()
+        provider.shutdown()
+        (delivery,) = collector.wait(1, timeout=10)
+    assert delivery.path.endswith("/v1/traces")
+    headers = {k.lower(): v for k, v in delivery.headers.items()}
+    assert headers["content-type"] == "application/x-protobuf"
+    assert "checkout" in str(delivery.body) and "otlp-test" in str(delivery.body)

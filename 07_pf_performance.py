@@ -765,8 +765,9 @@ def _(ev: Evidence) -> Rating:
         return Rating(
             stars=3,
             reason=t(
-                "fan-out grows about linearly (exponents {runs_growth} and {steps_growth}) "
-                "but slowly: {runs} runs/s, {steps} steps/s at the largest size",
+                "fan-out cost grows at most about linearly (exponents {runs_growth} and "
+                "{steps_growth}), but throughput is low: {runs} runs/s, {steps} steps/s at the "
+                "largest size",
                 **params,
             ),
             drivers=drivers,
@@ -775,8 +776,8 @@ def _(ev: Evidence) -> Rating:
         return Rating(
             stars=4,
             reason=t(
-                "fan-out grows about linearly (exponents {runs_growth} and {steps_growth}): "
-                "{runs} runs/s and {steps} parallel steps/s on one dev server",
+                "fan-out cost grows at most about linearly (exponents {runs_growth} and "
+                "{steps_growth}): {runs} runs/s and {steps} parallel steps/s on one dev server",
                 **params,
             ),
             drivers=drivers,
@@ -784,8 +785,9 @@ def _(ev: Evidence) -> Rating:
     return Rating(
         stars=5,
         reason=t(
-            "fan-out grows about linearly (exponents {runs_growth} and {steps_growth}) and "
-            "is fast: {runs} runs/s and {steps} parallel steps/s on one dev server",
+            "fan-out cost grows at most about linearly (exponents {runs_growth} and "
+            "{steps_growth}) and throughput is high: {runs} runs/s and {steps} parallel steps/s "
+            "on one dev server",
             **params,
         ),
         drivers=drivers,

@@ -193,11 +193,10 @@ def _look_at_run(probe: Probe, variant: str, real_ui: bool) -> None:
         probe.not_run(f"ui-renders-run{suffix}", description, reason)
         probe.not_run(f"screenshot{suffix}", shot, reason)
         return
-    browser = Chromium(binary, timeout_s=probe.bound(60))
     url = f"{probe.devserver.url}/run?runID={run.id}"
     probe.say("rendering the run's page in headless Chromium")
     try:
-        dom, error = browser.dom(url), None
+        dom, error = Chromium(binary, timeout_s=probe.bound(30)).dom(url), None
     except BrowserError as exc:
         dom, error = "", str(exc)
     shown = [name for name in OB01_STEPS if name in dom]
@@ -217,7 +216,7 @@ def _look_at_run(probe: Probe, variant: str, real_ui: bool) -> None:
     )
     name = "ob01-run-traces-preview-off.png" if variant else "ob01-run.png"
     try:
-        path = browser.screenshot(url, probe.artifact(name))
+        path = Chromium(binary, timeout_s=probe.bound(30)).screenshot(url, probe.artifact(name))
         width, height = png_size(path)
         observed: dict[str, Any] = {
             "file": path.name,
@@ -230,7 +229,7 @@ def _look_at_run(probe: Probe, variant: str, real_ui: bool) -> None:
     probe.check(f"screenshot{suffix}", shot, saved, observed=observed, run_ids=[run.id])
 
 
-@suite.item("OB-01", functions=[ship_parcel], timeout=120)
+@suite.item("OB-01", functions=[ship_parcel], timeout=45)
 def dashboard(probe: Probe) -> None:
     page = httpx.get(f"{probe.devserver.url}/", timeout=10)
     html = page.text if "html" in page.headers.get("content-type", "") else ""
@@ -380,7 +379,7 @@ def _run_invoices(probe: Probe, outcomes: list[bool]) -> list[str]:
     return run_ids
 
 
-@suite.item("OB-02", functions=[send_invoice], timeout=90)
+@suite.item("OB-02", functions=[send_invoice], timeout=35)
 def metrics(probe: Probe) -> None:
     fn = send_invoice.id
     run_ids = _run_invoices(probe, [True, False])
@@ -452,7 +451,9 @@ def metrics(probe: Probe) -> None:
         )
     else:
         probe.say("starting a self-hosted server (inngest start)")
-        with self_hosted_server(launcher, probe.app.workdir / "self-hosted") as hosted:
+        with self_hosted_server(
+            launcher, probe.app.workdir / "self-hosted", timeout=probe.bound(20)
+        ) as hosted:
             status, text, exposition = _scrape(f"{hosted.url}/metrics")
             authed = httpx.get(f"{hosted.url}/v1/prom/default", timeout=10)
         probe.check(
@@ -584,7 +585,7 @@ def _parse_time(value: Any) -> float | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
-@suite.item("OB-03", functions=[reconcile_invoices], timeout=90)
+@suite.item("OB-03", functions=[reconcile_invoices], timeout=30)
 def history(probe: Probe) -> None:
     invoices: list[dict[str, Any]] = [{"id": f"I-{n}", "amount_eur": 100.0 + n} for n in range(3)]
     run = probe.trigger(
@@ -786,7 +787,7 @@ def _spans_of(run_id: str) -> list[ReadableSpan]:
     ]
 
 
-@suite.item("OB-04", functions=[checkout, refund], timeout=90)
+@suite.item("OB-04", functions=[checkout, refund], timeout=25)
 def otel(probe: Probe) -> None:
     native = _sdk_otel_support()
     probe.check(
@@ -1052,7 +1053,7 @@ async def failure_alerts(ctx: inngest.Context) -> None:
 ALERT_SETTLE_S = 3.0  # how long duplicates get to show up
 
 
-@suite.item("OB-05", functions=[renew_subscription, failure_alerts], timeout=90)
+@suite.item("OB-05", functions=[renew_subscription, failure_alerts], timeout=25)
 def alerts(probe: Probe) -> None:
     previous = os.environ.get(ALERT_WEBHOOK_ENV)
     try:
@@ -1219,7 +1220,7 @@ class _Capture(logging.Handler):
         self.seen.append({**record.__dict__, "message": record.getMessage()})
 
 
-@suite.item("OB-06", functions=[sync_contacts], timeout=60)
+@suite.item("OB-06", functions=[sync_contacts], timeout=15)
 def logging_item(probe: Probe) -> None:
     native, patterned = _Capture(with_context=False), _Capture(with_context=True)
     loggers = [logging.getLogger("inngest"), app_logger]  # ctx.logger writes to "inngest"

@@ -39,6 +39,7 @@ def test_every_ob_item_has_a_rubric_and_the_budgets_fit(ob: ModuleType) -> None:
     assert list(ob.suite.items) == [f"OB-0{n}" for n in range(1, 7)]
     for item in ob.suite.items.values():
         assert item._rubric is not None, item.id
+    assert sum(item.timeout for item in ob.suite.items.values()) <= 180  # the script's limit
 
 
 # --- OB-01 --------------------------------------------------------------------------------------

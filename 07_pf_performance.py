@@ -4,8 +4,8 @@ and how large may payloads be?
 Items PF-01 … PF-03. Every figure says how it was measured: method, sample size, spread
 (p50/p95/p99, min/max), the dev server flags and the machine's core count; the raw samples are
 saved with it. Timings come from the SDK's middleware hooks in this process
-(harness.timeline) and from the dev server's own run records; while a timed run is in flight the
-probe waits in memory and does not poll the dev server.
+(harness.request_timing) and from the dev server's own run records; while a timed run is in
+flight the probe waits in memory and does not poll the dev server.
 
 Run this script alone on the machine: it measures latency, and anything else using the CPU
 shows up in the figures. Run ``python 07_pf_performance.py --help`` for options.
@@ -31,7 +31,7 @@ from pydantic import BaseModel
 from common import Category, Evidence, Probe, ProbeTimeout, Rating, Suite, inngest_client, t
 from harness.otel import ulid_time_ns
 from harness.stats import Distribution, find_limit, fit_line, growth_exponent
-from harness.timeline import RequestTimeline, RequestTiming
+from harness.request_timing import RequestTimeline, RequestTiming
 
 suite = Suite(__file__, Category.PF)
 

@@ -60,6 +60,10 @@ class Distribution:
             mean=r(sum(samples) / len(samples)),
         )
 
+    def as_params(self) -> dict[str, Any]:
+        """The figures as message parameters (``t("… p95 {p95} …", **d.as_params())``)."""
+        return asdict(self)
+
     def spread(self) -> dict[str, Any]:
         """Sample size and spread as message parameters, for the note of a measurement whose
         value is the median: ``t("… n {n}, p95 {p95}, p99 {p99}, min {min}, max {max}", …)``."""

@@ -36,6 +36,7 @@ def test_distribution_summarises_a_sample() -> None:
     d = Distribution.of([float(x) for x in range(1, 101)])
     assert (d.n, d.min, d.max, d.mean) == (100, 1.0, 100.0, 50.5)
     assert d.p50 == 50.5 and d.p95 == pytest.approx(95.05) and d.p99 == pytest.approx(99.01)
+    assert d.as_params()["p95"] == d.p95
     assert d.spread() == {"n": 100, "p95": d.p95, "p99": d.p99, "min": 1.0, "max": 100.0}
     single = Distribution.of([7.0])
     assert single.p50 == single.p99 == single.min == 7.0

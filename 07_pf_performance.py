@@ -30,8 +30,8 @@ from pydantic import BaseModel
 
 from common import Category, Evidence, Probe, ProbeTimeout, Rating, Suite, inngest_client, t
 from harness.otel import ulid_time_ns
-from harness.stats import Distribution, find_limit, fit_line, growth_exponent
 from harness.request_timing import RequestTimeline, RequestTiming
+from harness.stats import Distribution, find_limit, fit_line, growth_exponent
 
 suite = Suite(__file__, Category.PF)
 

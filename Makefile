@@ -15,14 +15,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# Every category script, one after the other; the exit code is the worst one (README: exit codes).
+# Every category script (concurrently where safe; run_all.py --help), then REPORT.md and
+# REPORT_ja.md. The exit code is the worst of the scripts' (README: exit codes).
 suite: $(STAMP)
-	@worst=0; for script in [01][0-9]_*.py; do \
-		echo "=== $$script"; \
-		$(BIN)/python $$script; rc=$$?; \
-		if [ $$rc -eq 2 ]; then exit 2; fi; \
-		if [ $$rc -gt $$worst ]; then worst=$$rc; fi; \
-	done; exit $$worst
+	$(BIN)/python run_all.py
 
 # Lint, then every test; end-to-end tests skip (with the reason) when no dev server is found.
 # pytest exits 5 when it collected nothing. Unit tests always exist here, so that can only mean

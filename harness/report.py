@@ -31,6 +31,7 @@ from .catalog import (
     fail_close_applies,
     items_in,
 )
+from .comparison import COMPARISON_FILE, Comparison
 from .evidence import DOCUMENTED_LABEL, CheckOutcome, ItemResult
 from .i18n import N_, Lang, Msg, render, t
 from .results import ResultsFile, Session
@@ -58,6 +59,7 @@ class ReportData:
 
     scripts: dict[str, ResultsFile] = field(default_factory=dict)  # script name -> results
     run: RunLog | None = None
+    temporal: Comparison | None = None
     problems: list[str] = field(default_factory=list)  # files that could not be read
 
     @classmethod
@@ -70,6 +72,12 @@ class ReportData:
                 data.scripts[document["script"]] = ResultsFile.model_validate(document)
             except (ValueError, KeyError, ValidationError) as exc:
                 data.problems.append(f"{path.name}: {str(exc).splitlines()[0]}")
+        comparison = results_dir / COMPARISON_FILE
+        if comparison.exists():
+            try:
+                data.temporal = Comparison.model_validate_json(comparison.read_text("utf-8"))
+            except ValidationError as exc:
+                data.problems.append(f"{COMPARISON_FILE}: {str(exc).splitlines()[0]}")
         run = results_dir / "run.json"
         if run.exists():
             try:
@@ -227,6 +235,7 @@ def render_report(data: ReportData, lang: Lang, chart_files: dict[str, str]) -> 
     _differences(md, data)
     _findings(md, data)
     _recommendations(md, data)
+    _temporal(md, data)
     _items(md, data)
     _reproduce(md)
     return md.text()
@@ -596,6 +605,36 @@ def _recommendations(md: Markdown, data: ReportData) -> None:
     for r in sorted(advised, key=lambda r: (r.stars or 0, list(ITEMS).index(r.id))):
         assert r.rating and r.rating.advice
         md.add(f"- **{r.id} {md(r.name)}** ({stars(r.stars)}): {md(r.rating.advice)}")
+
+
+def _temporal(md: Markdown, data: ReportData) -> None:
+    md.heading(2, t("Temporal and Inngest"))
+    comparison = data.temporal
+    if comparison is None:
+        md.paragraph(md(t("No comparison has been recorded (`python compare_temporal.py`).")))
+        return
+    rows = []
+    for row in comparison.rows:
+        cell = row.temporal
+        if cell.basis == "documented":
+            basis = f"[{md(DOCUMENTED_LABEL)}]({cell.source})"
+        else:
+            basis = md(t("measured ({checks})", checks=", ".join(cell.checks)))
+        inngest = []
+        for item_id in row.inngest_items:
+            shown = stars((data.result(item_id) or _NO_RESULT).stars)
+            inngest.append(f"[{item_id}](#{item_id.lower()}) {shown}")
+        rows.append([md(row.aspect), md(cell.text), basis, " · ".join(inngest)])
+    md.table([t("Aspect"), t("Temporal"), t("Temporal: basis"), t("Inngest: measured items")], rows)
+    md.paragraph(
+        md(
+            t(
+                "The Inngest column is this suite's measured rating of the items named; a dash "
+                "means not measured yet. A documented Temporal cell repeats Temporal's "
+                "documentation and was not executed here."
+            )
+        )
+    )
 
 
 def _items(md: Markdown, data: ReportData) -> None:

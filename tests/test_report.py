@@ -211,3 +211,18 @@ def test_report_cli_check_mode(tree: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert report_cli.main(["--results-dir", str(tree / "results")]) == 0
     assert report_cli.main(["--results-dir", str(tree / "results"), "--check"]) == 0
     assert report_cli.main(["--results-dir", str(tree / "nowhere")]) == 2
+
+
+def test_the_temporal_comparison_is_labelled_and_takes_inngest_from_the_results(
+    tree: Path,
+) -> None:
+    import compare_temporal
+
+    write_results(tree / "results", result("EX-05", 3))
+    assert compare_temporal.main(["--results-dir", str(tree / "results")]) == 0
+    en, ja = generate(tree)
+    section = en.split("## Temporal and Inngest")[1].split("\n## ")[0]
+    assert "| Determinism |" in section and "[EX-05](#ex-05) ★★★☆☆" in section
+    assert "[DX-04](#dx-04) —" in section  # not measured: a dash, never a made-up rating
+    assert section.count("[documented, not executed](https://") == 8
+    assert "ドキュメント記載（未実行）" in ja.split("## Temporal と Inngest")[1]

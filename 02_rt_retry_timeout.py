@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from common import (
     Category,
     Evidence,
+    Msg,
     PatternRating,
     Probe,
     ProbeTimeout,
@@ -215,7 +216,7 @@ FAILS_FOREVER = 99
         settle_invoice_step_fails,
         settle_invoice_body_fails,
     ],
-    timeout=170,
+    timeout=150,
 )
 def retry_strategy(probe: Probe) -> None:
     # 1. What is counted does not depend on timing: run it on the suite's fast linear retries.
@@ -763,7 +764,7 @@ SLACK_S = 5.0  # allowed lateness of a timeout on a loaded machine
         call_stuck_dependency_unbounded,
         call_stuck_dependency_bounded,
     ],
-    timeout=80,
+    timeout=60,
 )
 def timeout_system(probe: Probe) -> None:
     # Everything starts together; the stuck request is watched while the rest finishes.
@@ -991,9 +992,9 @@ def _(ev: Evidence) -> Rating:
     run_level = ["start-timeout-cancels-queued", "finish-timeout-cancels-running"]
     waits = ["wait-for-event-timeout", "invoke-timeout"]
     basics = [*run_level, *waits]
-    if not any(ev.passed(k) for k in basics):
-        return Rating(stars=1, reason=t("no timeout took effect"), drivers=basics)
     pattern = _rt02_pattern(ev)
+    if not any(ev.passed(k) for k in basics):
+        return Rating(stars=1, reason=t("no timeout took effect"), drivers=basics, pattern=pattern)
     if not all(ev.passed(k) for k in basics):
         return Rating(
             stars=2,
@@ -1033,11 +1034,7 @@ def _(ev: Evidence) -> Rating:
             ),
             drivers=[*basics, "step-deadline-native", "hung-step-detected",
                      "finish-timeout-bounds-hang"],
-            advice=t(
-                "Give every function that calls slow dependencies a timeouts.finish, and bound "
-                "each awaited call inside its step (asyncio.wait_for) so a slow call becomes a "
-                "retried step error."
-            ),
+            advice=_rt02_advice(ev),
             pattern=pattern,
         )  # fmt: skip
     return Rating(
@@ -1045,6 +1042,21 @@ def _(ev: Evidence) -> Rating:
         reason=t("timeouts work for waits and runs, but nothing bounds a step that hangs"),
         drivers=["finish-timeout-bounds-hang", "hung-step-detected"],
         pattern=pattern,
+    )
+
+
+def _rt02_advice(ev: Evidence) -> Msg:
+    if ev.failed("invoke-timeout-stops-child"):
+        return t(
+            "Give every function that calls slow dependencies a timeouts.finish, and bound "
+            "each awaited call inside its step (asyncio.wait_for) so a slow call becomes a "
+            "retried step error. An invoke's timeout does not stop the invoked run: give the "
+            "child its own timeouts.finish or cancel it."
+        )
+    return t(
+        "Give every function that calls slow dependencies a timeouts.finish, and bound "
+        "each awaited call inside its step (asyncio.wait_for) so a slow call becomes a "
+        "retried step error."
     )
 
 
@@ -1223,7 +1235,7 @@ async def charge_without_breaker(ctx: inngest.Context) -> str:
 OUTAGE_RUNS = 6
 
 
-@suite.item("RT-03", functions=[charge_with_breaker, charge_without_breaker], timeout=75)
+@suite.item("RT-03", functions=[charge_with_breaker, charge_without_breaker], timeout=40)
 def circuit_breaker(probe: Probe) -> None:
     # Native: without a breaker, does anything stop runs calling a gateway that keeps failing?
     plain = [
@@ -1472,7 +1484,7 @@ def _progress_while_running(probe: Probe, run_id: str, effect: str) -> list[int]
     return seen
 
 
-@suite.item("RT-04", functions=[reindex_in_one_step, reindex_in_chunks], timeout=75)
+@suite.item("RT-04", functions=[reindex_in_one_step, reindex_in_chunks], timeout=45)
 def heartbeat(probe: Probe) -> None:
     job = {"chunks": CHUNKS, "chunk_s": CHUNK_S}
     with probe.app.run_as_process() as app:

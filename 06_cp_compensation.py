@@ -114,7 +114,7 @@ async def book_trip(ctx: inngest.Context) -> dict[str, str]:
     return dict(done)
 
 
-@suite.item("CP-01", functions=[book_trip], timeout=45)
+@suite.item("CP-01", functions=[book_trip], timeout=30)
 def saga(probe: Probe) -> None:
     trip = {"trip_id": "T-100", "sold_out": ["car"], "flaky_release": "hotel"}
     run = probe.trigger(
@@ -312,7 +312,7 @@ def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
     return {step: after[step] - before[step] for step in after}
 
 
-@suite.item("CP-02", functions=[fulfil_order], timeout=60)
+@suite.item("CP-02", functions=[fulfil_order], timeout=45)
 def partial_resume(probe: Probe) -> None:
     retry_wait = 30 + probe.devserver.retry_allowance(1)
     # 1. A transient failure at step 3: the automatic retry.
@@ -524,7 +524,7 @@ CANCEL_AT_REFUND = 3
 @suite.item(
     "CP-03",
     functions=[refund_batch, send_reminder, ship_order, import_invoice],
-    timeout=60,
+    timeout=50,
 )
 def manual_intervention(probe: Probe) -> None:
     started = datetime.now(UTC)
@@ -792,7 +792,7 @@ def _describes_failure(received: dict[str, Any], run_id: str) -> bool:
     )
 
 
-@suite.item("CP-04", functions=[charge_subscription, failure_feed], timeout=45)
+@suite.item("CP-04", functions=[charge_subscription, failure_feed], timeout=35)
 def dead_letter(probe: Probe) -> None:
     since = datetime.now(UTC) - timedelta(seconds=5)
     run = probe.trigger(

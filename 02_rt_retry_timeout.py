@@ -258,13 +258,18 @@ def retry_strategy(probe: Probe) -> None:
             run_ids=[run_ids[case]],
         )  # fmt: skip
     linear_starts = probe.effect_values("three-retries:fetch")
+    interval = probe.devserver.retry_interval_s
     if len(linear_starts) > 1:
         probe.measure(
             "linear-gap-mean",
             round(sum(timing.gaps_s(linear_starts)) / (len(linear_starts) - 1), 2),
             "s",
-            t("mean gap between the attempts of one run on the suite's --retry-interval 1"),
-        )
+            t("mean gap between the attempts of one run, dev server started with "
+              "--retry-interval {interval}", interval=interval)
+            if interval
+            else t("mean gap between the attempts of one run on the dev server's default "
+                   "backoff"),
+        )  # fmt: skip
 
     run = runs["non-retriable"]
     probe.check(
@@ -1302,18 +1307,16 @@ def circuit_breaker(probe: Probe) -> None:
             probe.send("rt03/order.charge-guarded", {"order_id": "G-after-restart"})
         )
         run = probe.wait(after_restart, timeout=20)
-        still_open = (
-            run.status == "FAILED"
-            and "circuit is open" in (run.error or "")
-            and probe.effects("gateway:call") == calls_before
-        )
+        calls_after_restart = probe.effects("gateway:call") - calls_before
         probe.check(
             "state-survives-app-restart",
             t("the breaker stays open for a new app process (its state is durable and shared)"),
-            still_open or state_after_restart == "half-open",
+            # Open: no call. Cooled down meanwhile: one trial call. A breaker that forgot its
+            # state would be closed and let all 3 attempts call the gateway.
+            run.status == "FAILED" and calls_after_restart <= 1,
             observed={"breaker after restart": state_after_restart, "status": run.status,
-                      "error": run.error},
-            expected="FAILED by the open breaker, no gateway call",
+                      "gateway calls": calls_after_restart, "error": run.error},
+            expected="FAILED with at most one (trial) gateway call",
             run_ids=[after_restart],
         )  # fmt: skip
 
@@ -1473,7 +1476,7 @@ def _progress_while_running(probe: Probe, run_id: str, effect: str) -> list[int]
     seen: list[int] = []
     deadline = time.monotonic() + probe.bound(30)
     while probe.effects(effect) < KILL_AFTER_CHUNKS and time.monotonic() < deadline:
-        with contextlib.suppress(Exception):  # no trace yet just after the start
+        with contextlib.suppress(RuntimeError):  # TraceNotReady just after the start
             trace = probe.api.trace(run_id)
             done = sum(1 for s in trace.steps() if s.status == "COMPLETED")
             if not seen or seen[-1] != done:

@@ -30,7 +30,6 @@ from common import (
     side_effects,
     t,
 )
-from serve import APP_ID
 
 suite = Suite(__file__, Category.CP)
 
@@ -555,7 +554,7 @@ def manual_intervention(probe: Probe) -> None:
     graphql_status = runops.cancel_via_graphql(probe.api, reminders["via-graphql"])
     bulk = runops.bulk_cancel(
         probe.api,
-        app_id=APP_ID,
+        app_id=inngest_client.app_id,
         function_id=send_reminder.id,
         started_after=started - timedelta(seconds=5),
         started_before=datetime.now(UTC),

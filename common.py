@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from harness.api import RunNotFound
+from harness import runops, timing
+from harness.api import Run, RunNotFound
 from harness.catalog import Category
 from harness.errors import ProbeTimeout
 from harness.evidence import Evidence, PatternRating, Rating
 from harness.i18n import Msg, t
-from harness.ledger import side_effects
+from harness.ledger import effect_key, side_effects
 from harness.suite import Probe, Suite
 from serve import make_client
 
@@ -39,10 +40,14 @@ __all__ = [
     "Probe",
     "ProbeTimeout",
     "Rating",
+    "Run",
     "RunNotFound",
     "Suite",
     "echo",
+    "effect_key",
     "inngest_client",
+    "runops",
     "side_effects",
     "t",
+    "timing",
 ]

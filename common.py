@@ -9,8 +9,10 @@ from typing import TypeVar
 
 from harness.api import RunNotFound
 from harness.catalog import Category
+from harness.deploy import deployment
 from harness.errors import ProbeTimeout
 from harness.evidence import Evidence, PatternRating, Rating
+from harness.functions import function_records, runs_of, runs_started_by
 from harness.i18n import Msg, t
 from harness.ledger import side_effects
 from harness.replay import History, ReplayReport, record_history, replay
@@ -44,10 +46,14 @@ __all__ = [
     "ReplayReport",
     "RunNotFound",
     "Suite",
+    "deployment",
     "echo",
+    "function_records",
     "inngest_client",
     "record_history",
     "replay",
+    "runs_of",
+    "runs_started_by",
     "side_effects",
     "t",
 ]

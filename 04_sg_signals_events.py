@@ -127,7 +127,7 @@ async def book_shipment(ctx: inngest.Context) -> str:
 ORDERS = 3
 
 
-@suite.item("SG-01", functions=[route_order, issue_invoice, book_shipment], timeout=60)
+@suite.item("SG-01", functions=[route_order, issue_invoice, book_shipment], timeout=40)
 def external_signals(probe: Probe) -> None:
     orders = [f"{probe.tag}-{n}" for n in range(ORDERS)]
     sent_at = datetime.now(UTC)
@@ -315,7 +315,7 @@ QUIET_WINDOW_S = 3.0  # how long the probe watches runs wait before any decision
 SHORT_TIMEOUT_S = 5.0
 
 
-@suite.item("SG-02", functions=[await_approval], timeout=90)
+@suite.item("SG-02", functions=[await_approval], timeout=50)
 def wait_for_event(probe: Probe) -> None:
     def request(request_id: str, timeout_s: float, notify_s: float = 0.0) -> str:
         data = {"request_id": request_id, "timeout_s": timeout_s, "notify_s": notify_s}
@@ -525,7 +525,7 @@ ROUTING_SETTLE_S = 4.0  # how long an event gets to start a run before we count 
 @suite.item(
     "SG-03",
     functions=[send_welcome, sync_crm, revoke_sessions, review_large_order, audit_log],
-    timeout=60,
+    timeout=40,
 )
 def event_triggers(probe: Probe) -> None:
     sent = {
@@ -724,7 +724,7 @@ def _poll_side_by_side(
         raise errors[0]
 
 
-@suite.item("SG-04", functions=[fulfil_order], timeout=60)
+@suite.item("SG-04", functions=[fulfil_order], timeout=40)
 def query(probe: Probe) -> None:
     board = status_board()
     order_id = f"order-{probe.tag}"

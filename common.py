@@ -12,7 +12,7 @@ from harness.catalog import Category
 from harness.deploy import deployment
 from harness.errors import ProbeTimeout
 from harness.evidence import Evidence, PatternRating, Rating
-from harness.functions import function_records, runs_of, runs_started_by
+from harness.functions import IN_FLIGHT, function_records, runs_of, runs_started_by
 from harness.i18n import Msg, t
 from harness.ledger import side_effects
 from harness.replay import History, ReplayReport, record_history, replay
@@ -35,6 +35,7 @@ async def echo(value: T) -> T:
 
 
 __all__ = [
+    "IN_FLIGHT",
     "Category",
     "Evidence",
     "History",

@@ -215,7 +215,7 @@ def external_signals(probe: Probe) -> None:
         "signals-in-other-sdks",
         t(
             "step.waitForSignal resumes one specific run through a transactional API; the "
-            "docs describe it for the TypeScript SDK, and recommend waitForEvent for most waits"
+            "docs recommend waitForEvent for most waits"
         ),
         "https://www.inngest.com/docs/durable-execution/primitives/step-waitforevent",
     )

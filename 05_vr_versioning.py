@@ -145,7 +145,7 @@ def invoice_v2(cutover_ms: int) -> inngest.Function[dict[str, str]]:
 
 
 issue_invoice_v1 = invoice_v1()
-DEPLOY_SETTLE_S = 3.0  # from starting the deploy to the cutover: the deploy must finish first
+DEPLOY_SETTLE_S = 5.0  # from starting the deploy to the cutover: the deploy must finish first
 
 
 @suite.item("VR-01", functions=[renew_subscription_v1, issue_invoice_v1], timeout=45)
@@ -956,8 +956,8 @@ def _migration_pattern_rating(ev: Evidence) -> PatternRating:
         stars=4,
         reason=t(
             "every upload was processed once across the switch, v1 runs finished, and the drain "
-            "gate opened only after the last v1 run ended; the gate reads the dev server's "
-            "GraphQL runs query, which is not a documented public API"
+            "gate opened only after the last v1 run ended; here the gate reads the dev server's "
+            "GraphQL runs query, the API its UI uses"
         ),
         drivers=drivers,
     )

@@ -729,7 +729,7 @@ def query(probe: Probe) -> None:
     board = status_board()
     order_id = f"order-{probe.tag}"
     run_id = probe.run_of(
-        probe.send("sg04/fulfilment.requested", {"order_id": order_id, "handover_s": 1.5})
+        probe.send("sg04/fulfilment.requested", {"order_id": order_id, "handover_s": 1})
     )
     # Three readers poll side by side while the run goes through its stages, each noting when
     # it first sees a stage: the status board, the trace's step outputs, the REST run record.

@@ -13,6 +13,7 @@ from harness.errors import ProbeTimeout
 from harness.evidence import Evidence, PatternRating, Rating
 from harness.i18n import Msg, t
 from harness.ledger import side_effects
+from harness.replay import History, ReplayReport, record_history, replay
 from harness.suite import Probe, Suite
 from serve import make_client
 
@@ -34,15 +35,19 @@ async def echo(value: T) -> T:
 __all__ = [
     "Category",
     "Evidence",
+    "History",
     "Msg",
     "PatternRating",
     "Probe",
     "ProbeTimeout",
     "Rating",
+    "ReplayReport",
     "RunNotFound",
     "Suite",
     "echo",
     "inngest_client",
+    "record_history",
+    "replay",
     "side_effects",
     "t",
 ]

@@ -16,6 +16,7 @@ import re
 import statistics
 import tempfile
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -29,11 +30,14 @@ import serve
 from common import (
     Category,
     Evidence,
+    History,
     PatternRating,
     Probe,
     Rating,
     Suite,
     inngest_client,
+    record_history,
+    replay,
     side_effects,
     t,
 )
@@ -43,6 +47,7 @@ from harness.codemetrics import (
     function_patterns,
     module_sdk_names,
     mypy_available,
+    sdk_modules_named,
     summarize,
 )
 from harness.devserver import free_port
@@ -1290,6 +1295,276 @@ def _(ev: Evidence) -> Rating:
             names=int(ev.value("minimal-program-sdk-names")),
         ),
         drivers=["minimal-program-runs", "minimal-program-small"],
+    )
+
+
+# ═══ DX-07 Local replay ════════════════════════════════════════════════════════════════════════
+# A refund flow runs on the dev server. Its step history is read back (harness.replay, shared
+# with VR-02) and replayed in memory against the same code, a compatible edit, and two edits that
+# break runs in flight. Natively, the dev server can only re-run a run, executing it again.
+
+
+class RefundRequested(BaseModel):
+    order_id: str
+    amount_cents: int
+
+
+class Order(BaseModel):
+    order_id: str
+    paid_cents: int
+
+
+class OrderWithCurrency(Order):
+    currency: str  # a field the recorded history does not have
+
+
+@inngest_client.create_function(
+    fn_id="dx07-refund", trigger=inngest.TriggerEvent(event="dx07/refund.requested"), retries=0
+)
+async def refund(ctx: inngest.Context) -> dict[str, object]:
+    request = RefundRequested.model_validate(ctx.event.data)
+
+    async def load_order() -> dict[str, object]:
+        side_effects.executed(ctx.event, "load-order")
+        return {"order_id": request.order_id, "paid_cents": 5_000}
+
+    async def issue_refund(cents: int) -> str:
+        side_effects.executed(ctx.event, "issue-refund")
+        return f"re_{uuid.uuid4().hex[:12]}"  # the provider's ID: different on every call
+
+    order = Order.model_validate(await ctx.step.run("load-order", load_order))
+    cents = min(request.amount_cents, order.paid_cents)
+    refund_id = await ctx.step.run("issue-refund", issue_refund, cents)
+    return {"order_id": order.order_id, "refunded_cents": cents, "refund_id": refund_id}
+
+
+# A compatible edit: the cap is computed by a helper, the steps are unchanged.
+@inngest_client.create_function(
+    fn_id="dx07-refund", trigger=inngest.TriggerEvent(event="dx07/refund.requested"), retries=0
+)
+async def refund_refactored(ctx: inngest.Context) -> dict[str, object]:
+    request = RefundRequested.model_validate(ctx.event.data)
+
+    def refundable(order: Order) -> int:
+        return min(request.amount_cents, order.paid_cents)
+
+    async def load_order() -> dict[str, object]:
+        return {"order_id": request.order_id, "paid_cents": 5_000}
+
+    async def issue_refund(cents: int) -> str:
+        return f"re_{uuid.uuid4().hex[:12]}"
+
+    order = Order.model_validate(await ctx.step.run("load-order", load_order))
+    refund_id = await ctx.step.run("issue-refund", issue_refund, refundable(order))
+    return {"order_id": order.order_id, "refunded_cents": refundable(order), "refund_id": refund_id}
+
+
+# A breaking edit: the refund step was renamed. Runs in flight would issue a second refund.
+@inngest_client.create_function(
+    fn_id="dx07-refund", trigger=inngest.TriggerEvent(event="dx07/refund.requested"), retries=0
+)
+async def refund_renamed_step(ctx: inngest.Context) -> dict[str, object]:
+    request = RefundRequested.model_validate(ctx.event.data)
+
+    async def load_order() -> dict[str, object]:
+        return {"order_id": request.order_id, "paid_cents": 5_000}
+
+    async def issue_refund(cents: int) -> str:
+        return f"re_{uuid.uuid4().hex[:12]}"
+
+    order = Order.model_validate(await ctx.step.run("load-order", load_order))
+    cents = min(request.amount_cents, order.paid_cents)
+    refund_id = await ctx.step.run("create-refund", issue_refund, cents)
+    return {"order_id": order.order_id, "refunded_cents": cents, "refund_id": refund_id}
+
+
+# A breaking edit: the code now expects a field the recorded step output does not have.
+@inngest_client.create_function(
+    fn_id="dx07-refund", trigger=inngest.TriggerEvent(event="dx07/refund.requested"), retries=0
+)
+async def refund_new_field(ctx: inngest.Context) -> dict[str, object]:
+    request = RefundRequested.model_validate(ctx.event.data)
+
+    async def load_order() -> dict[str, object]:
+        return {"order_id": request.order_id, "paid_cents": 5_000, "currency": "EUR"}
+
+    async def issue_refund(cents: int) -> str:
+        return f"re_{uuid.uuid4().hex[:12]}"
+
+    order = OrderWithCurrency.model_validate(await ctx.step.run("load-order", load_order))
+    cents = min(request.amount_cents, order.paid_cents)
+    refund_id = await ctx.step.run("issue-refund", issue_refund, cents)
+    return {
+        "order_id": order.order_id,
+        "refunded_cents": cents,
+        "currency": order.currency,
+        "refund_id": refund_id,
+    }
+
+
+@suite.item("DX-07", functions=[refund], timeout=90)
+def local_replay(probe: Probe) -> None:
+    run = probe.trigger(
+        "dx07/refund.requested", {"order_id": f"o-{probe.tag}", "amount_cents": 1_200}
+    )
+    if run.status != "COMPLETED":
+        raise RuntimeError(f"the refund run did not complete ({run.status}): {run.output}")
+
+    # Native: what the dev server offers to "replay" a run is a rerun, which executes it again.
+    rerun_id = str(
+        probe.api.graphql(
+            "mutation Rerun($runID: ULID!) { rerun(runID: $runID) }", {"runID": run.id}
+        )["rerun"]
+    )
+    rerun = probe.wait(rerun_id, timeout=30)
+    probe.check(
+        "native-rerun-replays",
+        t("the dev server's rerun replays the recorded steps without running them again"),
+        rerun.status == "COMPLETED" and probe.effects("issue-refund") == 1,
+        observed={
+            "issue-refund executions": probe.effects("issue-refund"),
+            "refund IDs": [run.output.get("refund_id"), (rerun.output or {}).get("refund_id")],
+        },
+        expected="1 execution (the rerun answered from history)",
+        run_ids=[run.id, rerun_id],
+    )
+    replay_modules = sdk_modules_named("replay")
+    probe.check(
+        "native-local-replayer",
+        t("the Python SDK ships a replayer for recorded runs"),
+        bool(replay_modules),
+        observed={"inngest modules named *replay*": replay_modules},
+    )
+
+    # The pattern: read the history back, replay it in memory against each version of the code.
+    history = record_history(probe.api, run.id, timeout=probe.bound(15))
+    probe.check(
+        "history-recorded",
+        t(
+            "the run's step history (step IDs, outputs, event, result) reads back from the "
+            "dev server"
+        ),
+        [step.id for step in history.steps] == ["load-order", "issue-refund"]
+        and history.output == run.output,
+        observed={"steps": [step.id for step in history.steps], "output": history.output},
+        run_ids=[run.id],
+    )
+    with tempfile.TemporaryDirectory(prefix="dx07-") as tmp:
+        fixture = History.load(history.save(Path(tmp) / "refund-run.json"))
+    executed_before = probe.effects("load-order") + probe.effects("issue-refund")
+    started = time.perf_counter()
+    same = replay(refund, fixture)
+    replay_ms = (time.perf_counter() - started) * 1000
+    executed_after = probe.effects("load-order") + probe.effects("issue-refund")
+    probe.measure(
+        "replay-ms", round(replay_ms, 1), "ms", t("one in-memory replay of the recorded run")
+    )
+    probe.check(
+        "replay-reproduces-result",
+        t(
+            "replaying the recorded run on the same code reproduces its result without running "
+            "a step"
+        ),
+        same.ok
+        and same.completed
+        and same.output == run.output
+        and executed_after == executed_before,
+        observed={
+            "summary": same.summary(),
+            "output": same.output,
+            "steps executed during the replay": executed_after - executed_before,
+        },
+        run_ids=[run.id],
+    )
+    compatible = replay(refund_refactored, fixture)
+    probe.check(
+        "replay-accepts-compatible-edit",
+        t("a refactoring that keeps the steps replays cleanly"),
+        compatible.ok and compatible.output == run.output,
+        observed=compatible.summary(),
+    )
+    renamed = replay(refund_renamed_step, fixture)
+    probe.check(
+        "replay-detects-renamed-step",
+        t("a renamed step is reported, naming the step"),
+        not renamed.ok and any(p.step == "create-refund" for p in renamed.blocking),
+        observed=renamed.summary(),
+    )
+    reshaped = replay(refund_new_field, fixture)
+    probe.check(
+        "replay-detects-output-shape-change",
+        t("code that no longer accepts a recorded step output is reported, naming the step"),
+        not reshaped.ok and any(p.step == "load-order" for p in reshaped.blocking),
+        observed=reshaped.summary(),
+    )
+    probe.document(
+        "history-source",
+        t(
+            "the history is read from the dev server's GraphQL API (the one its UI uses); "
+            "reading production runs needs the same data from Inngest Cloud, not verified here"
+        ),
+        "https://github.com/inngest/inngest/blob/main/pkg/coreapi/gql.query.graphql",
+    )
+
+
+def _replay_pattern(ev: Evidence) -> PatternRating:
+    drivers = [
+        "history-recorded",
+        "replay-reproduces-result",
+        "replay-accepts-compatible-edit",
+        "replay-detects-renamed-step",
+        "replay-detects-output-shape-change",
+    ]
+    if all(ev.passed(k) for k in drivers):
+        return PatternRating(
+            pattern=t("recording a run's history and replaying it in memory (harness.replay)"),
+            stars=4,
+            reason=t(
+                "a recorded run replays in milliseconds with no step executed: the same code "
+                "reproduces its result, a refactoring passes, a renamed step and a changed "
+                "output shape are reported by step; it relies on SDK internals pinned to one "
+                "SDK version"
+            ),
+            drivers=drivers,
+        )
+    return PatternRating(
+        pattern=t("recording a run's history and replaying it in memory (harness.replay)"),
+        stars=2,
+        reason=t("the replay did not reproduce the run or missed a breaking change"),
+        drivers=[k for k in drivers if not ev.passed(k)],
+    )
+
+
+@local_replay.rubric
+def _(ev: Evidence) -> Rating:
+    pattern = _replay_pattern(ev)
+    if ev.passed("native-local-replayer") or ev.passed("native-rerun-replays"):
+        return Rating(
+            stars=4,
+            reason=t("recorded runs can be replayed without executing their steps"),
+            drivers=["native-local-replayer", "native-rerun-replays"],
+            pattern=pattern,
+        )
+    if ev.passed("history-recorded"):
+        return Rating(
+            stars=2,
+            reason=t(
+                "no replayer ships: the dev server's rerun executes every step again (a second "
+                "refund), but a run's full step history can be read from its API, so a replay "
+                "harness can be built on it"
+            ),
+            drivers=["native-local-replayer", "native-rerun-replays", "history-recorded"],
+            advice=t(
+                "record histories of representative runs as JSON fixtures and replay them in "
+                "CI against every change (harness/replay.py), before deploying"
+            ),
+            pattern=pattern,
+        )
+    return Rating(
+        stars=1,
+        reason=t("recorded runs can neither be replayed nor read back step by step"),
+        drivers=["native-local-replayer", "native-rerun-replays", "history-recorded"],
+        pattern=pattern,
     )
 
 

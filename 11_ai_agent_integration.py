@@ -40,6 +40,7 @@ from common import (
     side_effects,
     t,
 )
+from harness.codemetrics import sdk_modules_named
 from harness.fake_model import ModelUnderTest, model_endpoint, serve_model
 from harness.realtime import Received, Subscriber
 
@@ -1012,9 +1013,7 @@ def agent_framework(probe: Probe) -> None:
         offered is None or offered == [tool["function"]["name"] for tool in AGENT_TOOLS],
         observed=offered,
     )
-    agent_modules = [
-        m.name for m in pkgutil.walk_packages(inngest.__path__, "inngest.") if "agent" in m.name
-    ]
+    agent_modules = sdk_modules_named("agent")
     probe.check(
         "python-agent-framework",
         t("the Python SDK ships an agent framework (agents, tools, networks)"),

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
 import statistics
 import subprocess
@@ -170,3 +171,21 @@ def check_types(source: str, workdir: Path, *, timeout: float = 120.0) -> TypeCh
     if done.returncode not in (0, 1):  # 2: mypy itself failed (bad flags, crash)
         raise RuntimeError(f"mypy failed (exit {done.returncode}): {done.stderr.strip()[:500]}")
     return result
+
+
+def sdk_modules_named(word: str, package: str = "inngest") -> list[str]:
+    """Modules of the installed ``package`` whose dotted name contains ``word``, found on disk
+    (nothing is imported; some SDK modules need optional dependencies to import)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        raise LookupError(f"{package} is not installed")
+    root = Path(spec.origin).parent
+    found: list[str] = []
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        dotted = ".".join(parts)
+        if word in dotted and not parts[-1].endswith("_test"):
+            found.append(dotted)
+    return found

@@ -294,6 +294,12 @@ def _(ev: Evidence) -> Rating:
                 "or return plain JSON values (a lint rule or review checklist item catches it)"
             ),
         )
+    if not (ev.passed("strict-clean") and ev.passed("types-precise")):
+        return Rating(
+            stars=4,
+            reason=t("a small API whose results held at run time; its typing was not checked"),
+            drivers=["strict-clean", "types-precise"],
+        )
     return Rating(
         stars=5,
         reason=t("a small, precisely typed decorator API whose static types hold at run time"),
@@ -705,13 +711,33 @@ async def trial_conversion(ctx: inngest.Context) -> dict[str, str]:
     return {"welcome": welcome, "outcome": outcome}
 
 
+# Whether a test and the dev server agree on a step that fails for good: the function catches
+# the StepError and falls back to another channel.
+@inngest_client.create_function(
+    fn_id="dx04-notify-with-fallback",
+    trigger=inngest.TriggerEvent(event="dx04/notify.requested"),
+    retries=0,
+)
+async def notify_with_fallback(ctx: inngest.Context) -> str:
+    async def send_sms() -> str:
+        raise ConnectionError("SMS gateway unavailable")
+
+    async def send_email() -> str:
+        return "emailed instead"
+
+    try:
+        return await ctx.step.run("send-sms", send_sms)
+    except inngest.StepError:
+        return await ctx.step.run("send-email", send_email)
+
+
 def _mocked_client() -> mocked.Inngest:
     return mocked.Inngest(
         app_id="dx04-test", is_production=False, serializer=inngest.PydanticSerializer()
     )
 
 
-@suite.item("DX-04", functions=[trial_conversion], timeout=90)
+@suite.item("DX-04", functions=[trial_conversion, notify_with_fallback], timeout=90)
 def testing_time_skipping(probe: Probe) -> None:
     # 1. Unit tests with the SDK's mocked executor: no server, the sleep and the wait are stubbed.
     trial = inngest.Event(
@@ -796,6 +822,23 @@ def testing_time_skipping(probe: Probe) -> None:
             "behaviour may change without following semantic versioning"
         ),
         "https://www.inngest.com/docs/reference/python/guides/testing",
+    )
+
+    notify = inngest.Event(name="dx04/notify.requested", data={"tag": probe.tag})
+    in_memory = mocked.trigger(notify_with_fallback, notify, _mocked_client())
+    on_server = probe.trigger("dx04/notify.requested")
+    probe.check(
+        "mocked-faithful-step-failure",
+        t(
+            "mocked: a step that fails for good reaches the function as a StepError, as on the "
+            "dev server"
+        ),
+        in_memory.status is mocked.Status.COMPLETED and in_memory.output == on_server.output,
+        observed={
+            "mocked": f"{in_memory.status.value}: {in_memory.output or in_memory.error}",
+            "dev server": f"{on_server.status}: {on_server.output}",
+        },
+        run_ids=[on_server.id],
     )
 
     # 2. The real dev server: is there a way to skip or shorten a sleep?
@@ -924,31 +967,32 @@ def _(ev: Evidence) -> Rating:
             drivers=["mocked-timeout-path", "mocked-step-stub"],
             pattern=pattern,
         )
+    gaps = [k for k in ("mocked-shows-steps", "mocked-faithful-step-failure") if not ev.passed(k)]
     if not (ev.passed("mocked-stable") or ev.passed("devserver-skips-sleep")):
         return Rating(
             stars=3,
             reason=t(
                 "unit tests skip time: the mocked executor ran a day's sleep and both endings "
-                "of a week's wait in milliseconds, with step stubs; but it is experimental, it "
-                "does not show which steps ran or for how long, and the dev server cannot skip "
-                "a sleep"
+                "of a week's wait in milliseconds, with step stubs; but it is experimental and "
+                "the dev server cannot skip a sleep; gaps in the mocked executor: {gaps}",
+                gaps=", ".join(gaps) or "-",
             ),
-            drivers=[*mocked_paths, "mocked-stable", "mocked-shows-steps", "devserver-skips-sleep"],
+            drivers=[*mocked_paths, "mocked-stable", "devserver-skips-sleep", *gaps],
             advice=t(
                 "unit-test long flows with inngest.experimental.mocked (vendor its ~250 lines, "
-                "as its docstring suggests); read durations from configuration so integration "
-                "tests on a dev server can shorten them"
+                "as its docstring suggests), and keep a dev server test for failure handling; "
+                "read durations from configuration so integration tests can shorten them"
             ),
             pattern=pattern,
         )
-    if not (ev.passed("mocked-stable") and ev.passed("devserver-skips-sleep")):
+    if not (ev.passed("mocked-stable") and ev.passed("devserver-skips-sleep")) or gaps:
         return Rating(
             stars=4,
             reason=t(
-                "time skipping works in unit tests; it is either experimental or missing on the "
-                "dev server"
+                "time skipping works in unit tests; it is experimental, missing on the dev "
+                "server, or unfaithful in places"
             ),
-            drivers=["mocked-stable", "devserver-skips-sleep"],
+            drivers=["mocked-stable", "devserver-skips-sleep", *gaps],
             pattern=pattern,
         )
     return Rating(

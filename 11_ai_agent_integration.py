@@ -1209,6 +1209,12 @@ def _(ev: Evidence) -> Rating:
             reason=t("flaky tools are retried in isolation, but a broken tool ends the run"),
             drivers=["broken-tool-handled"],
         )
+    if not ev.passed("flaky-tool-retried-as-step"):
+        return Rating(
+            stars=4,
+            reason=t("tool failures are contained, but the flaky-tool path was not exercised"),
+            drivers=["flaky-tool-retried-as-step"],
+        )
     return Rating(
         stars=5,
         reason=t(

@@ -55,10 +55,12 @@ def _is_create_function(decorator: ast.expr) -> bool:
 
 def _sdk_names(node: ast.AST, ctx_name: str | None) -> set[str]:
     names: set[str] = set()
+    # Only whole chains count: in ctx.step.ai.infer, ctx.step.ai is not a name of its own.
+    inner = {id(n.value) for n in ast.walk(node) if isinstance(n, ast.Attribute)}
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call) and _is_create_function(sub):
             names.update(f"create_function({kw.arg})" for kw in sub.keywords if kw.arg)
-        if not isinstance(sub, ast.Attribute):
+        if not isinstance(sub, ast.Attribute) or id(sub) in inner:
             continue
         chain = _chain(sub)
         if len(chain) < 2:

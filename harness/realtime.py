@@ -71,9 +71,12 @@ class Subscriber:
     def start(self, timeout: float = 10.0) -> None:
         """Connect; returns once the dev server accepted the subscription."""
         self._thread.start()
-        if not self._connected.wait(timeout):
-            self.stop()
-            raise ProbeTimeout(f"no realtime subscription within {timeout:g}s: {self._error}")
+        deadline = time.monotonic() + timeout
+        while not self._connected.wait(0.05):
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                why = self._error or f"no answer within {timeout:g}s"
+                raise ProbeTimeout(f"no realtime subscription: {why}")
 
     def stop(self) -> None:
         self._stop.set()

@@ -979,7 +979,7 @@ def _(ev: Evidence) -> Rating:
             ),
             drivers=[*mocked_paths, "mocked-stable", "devserver-skips-sleep", *gaps],
             advice=t(
-                "unit-test long flows with inngest.experimental.mocked (vendor its ~250 lines, "
+                "unit-test long flows with inngest.experimental.mocked (vendor its ~300 lines, "
                 "as its docstring suggests), and keep a dev server test for failure handling; "
                 "read durations from configuration so integration tests can shorten them"
             ),

@@ -41,7 +41,7 @@ from common import (
     side_effects,
     t,
 )
-from harness.api import DevServerAPI
+from harness.api import DevServerAPI, Run
 from harness.codemetrics import (
     check_types,
     function_patterns,
@@ -51,7 +51,13 @@ from harness.codemetrics import (
     summarize,
 )
 from harness.devserver import free_port
-from harness.localdev import ScratchApp, SyncVerdict, start_polling_dev_server, sync_throwaway_app
+from harness.localdev import (
+    PollingDevServer,
+    ScratchApp,
+    SyncVerdict,
+    start_polling_dev_server,
+    sync_throwaway_app,
+)
 
 suite = Suite(__file__, Category.DX)
 
@@ -516,6 +522,60 @@ def _wait_until(condition: Any, timeout: float, poll: float = 0.1) -> bool:
     return bool(condition())
 
 
+@dataclasses.dataclass
+class ColdStart:
+    """One start from nothing: a dev server polling the app's URL, then the app, then a run."""
+
+    devserver: PollingDevServer
+    app: ScratchApp
+    api: DevServerAPI
+    seconds: dict[str, float]
+    registered: bool
+    first: Run | None
+
+    def stop(self) -> None:
+        self.api.close()
+        self.app.stop()
+        self.devserver.stop()
+
+
+def _cold_start(probe: Probe, workdir: Path) -> ColdStart:
+    app_port = free_port()
+    clock = time.monotonic()
+    devserver = start_polling_dev_server(
+        probe.devserver,
+        f"http://127.0.0.1:{app_port}/api/inngest",
+        workdir / "devserver",
+        poll_interval_s=POLL_INTERVAL_S,
+    )
+    seconds = {"dev-server-start-s": time.monotonic() - clock}
+    app = ScratchApp(workdir / "app", app_port, devserver.url)
+    api = DevServerAPI(devserver.url)
+    start = ColdStart(devserver, app, api, seconds, False, None)
+    try:
+        seconds["app-start-s"] = app.start(MINIMAL_APP, timeout=probe.bound(30))
+        synced_at = time.monotonic()
+        start.registered = _wait_until(
+            lambda: "hello-app-hello" in api.function_slugs(), probe.bound(30)
+        )
+        seconds["auto-sync-s"] = time.monotonic() - synced_at
+        if start.registered:
+            start.first = _run_once(probe, api, "demo/hello", {"name": "Ada"})
+        seconds["nothing-to-first-run-s"] = time.monotonic() - clock
+    except BaseException:
+        start.stop()
+        raise
+    return start
+
+
+def _run_once(probe: Probe, api: DevServerAPI, event: str, data: dict[str, Any]) -> Run:
+    runs = api.wait_for_runs([api.send(event, data)], timeout=probe.bound(20))
+    return api.wait_for_run(runs[0].id, timeout=probe.bound(30))
+
+
+COLD_STARTS = 3
+
+
 @suite.item("DX-03", functions=[], timeout=120)
 def local_development(probe: Probe) -> None:
     if not probe.devserver.owned:
@@ -524,64 +584,65 @@ def local_development(probe: Probe) -> None:
             "server (INNGEST_DEV_SERVER_URL) there is none to start"
         )
     workdir = Path(tempfile.mkdtemp(prefix="dx03-"))
-    app_port = free_port()
-    app_url = f"http://127.0.0.1:{app_port}/api/inngest"
-    clock = time.monotonic()
-    probe.say("starting a second dev server that polls the app")
-    devserver = start_polling_dev_server(
-        probe.devserver, app_url, workdir / "devserver", poll_interval_s=POLL_INTERVAL_S
-    )
-    dev_start_s = time.monotonic() - clock
-    app = ScratchApp(workdir / "app", app_port, devserver.url)
-    api = DevServerAPI(devserver.url)
+    starts: list[ColdStart] = []
     try:
-        probe.say("starting the app")
-        app_start_s = app.start(MINIMAL_APP, timeout=probe.bound(30))
-        synced_at = time.monotonic()
-        registered = _wait_until(lambda: "hello-app-hello" in api.function_slugs(), probe.bound(30))
-        sync_s = time.monotonic() - synced_at
-        first = None
-        if registered:
-            event = api.send("demo/hello", {"name": "Ada"})
-            first = api.wait_for_run(
-                api.wait_for_runs([event], timeout=probe.bound(20))[0].id, timeout=probe.bound(30)
+        for n in range(COLD_STARTS):
+            probe.say(f"cold start {n + 1} of {COLD_STARTS}: dev server, app, first run")
+            if starts:
+                starts[-1].stop()  # one at a time, as on a developer's machine
+            starts.append(_cold_start(probe, workdir / f"start-{n}"))
+        for key in starts[0].seconds:
+            samples = [start.seconds[key] for start in starts if key in start.seconds]
+            probe.measure(
+                key,
+                round(statistics.median(samples), 2),
+                "s",
+                t(
+                    "median of {n} cold starts on this machine (min {low} s, max {high} s); the "
+                    "dev server polls the app every {poll} s",
+                    n=len(samples),
+                    low=round(min(samples), 2),
+                    high=round(max(samples), 2),
+                    poll=POLL_INTERVAL_S,
+                ),
             )
-        total_s = time.monotonic() - clock
-        note = t(
-            "one cold start on this machine; dev server polling every {poll} s",
-            poll=POLL_INTERVAL_S,
-        )
-        probe.measure("dev-server-start-s", round(dev_start_s, 2), "s", note)
-        probe.measure("app-start-s", round(app_start_s, 2), "s", note)
-        probe.measure("auto-sync-s", round(sync_s, 2), "s", note)
-        probe.measure("nothing-to-first-run-s", round(total_s, 2), "s", note)
+        firsts = [start.first for start in starts]
         probe.check(
             "auto-sync",
             t("the dev server registers the app by itself (no manual sync)"),
-            registered,
-            observed={"functions": sorted(api.function_slugs()), "after_s": round(sync_s, 2)},
+            all(start.registered for start in starts),
+            observed={"after_s": [round(s.seconds["auto-sync-s"], 2) for s in starts]},
         )
         probe.check(
             "first-run-completes",
             t("the first event runs the function to completion"),
-            first is not None and first.status == "COMPLETED" and first.output == "Hello, Ada!",
-            observed={"status": first.status, "output": first.output} if first else "no run",
-            run_ids=[first.id] if first else [],
+            all(f is not None and f.status == "COMPLETED" and f.output == "Hello, Ada!"
+                for f in firsts),
+            observed=[{"status": f.status, "output": f.output} if f else "no run" for f in firsts],
+            run_ids=[f.id for f in firsts if f],
+        )  # fmt: skip
+        totals = [start.seconds["nothing-to-first-run-s"] for start in starts]
+        probe.check(
+            "cold-start-fast",
+            t("nothing to a first completed run takes under 30 s"),
+            all(f is not None for f in firsts) and max(totals) < 30,
+            observed={"seconds": [round(total, 2) for total in totals]},
         )
 
+        # The developer edits the code and restarts the app (what `uvicorn --reload` does).
+        last = starts[-1]
         probe.say("restarting the app with changed code")
-        restart_s = app.start(MINIMAL_APP_EDITED, timeout=probe.bound(30))
+        restart_s = last.app.start(MINIMAL_APP_EDITED, timeout=probe.bound(30))
         changed_at = time.monotonic()
-        resynced = _wait_until(lambda: "hello-app-goodbye" in api.function_slugs(), probe.bound(30))
+        resynced = _wait_until(
+            lambda: "hello-app-goodbye" in last.api.function_slugs(), probe.bound(30)
+        )
         resync_s = time.monotonic() - changed_at
+        note = t("one restart with changed code; the dev server polls the app every {poll} s",
+                 poll=POLL_INTERVAL_S)  # fmt: skip
         probe.measure("app-restart-s", round(restart_s, 2), "s", note)
         probe.measure("auto-resync-s", round(resync_s, 2), "s", note)
-        edited = api.wait_for_run(
-            api.wait_for_runs([api.send("demo/hello", {"name": "Ada"})], timeout=probe.bound(20))[
-                0
-            ].id,
-            timeout=probe.bound(30),
-        )
+        edited = _run_once(probe, last.api, "demo/hello", {"name": "Ada"})
         probe.check(
             "changed-code-runs",
             t("after the restart, the changed function body runs (same function ID)"),
@@ -589,14 +650,7 @@ def local_development(probe: Probe) -> None:
             observed={"status": edited.status, "output": edited.output},
             run_ids=[edited.id],
         )
-        added = None
-        if resynced:
-            added = api.wait_for_run(
-                api.wait_for_runs([api.send("demo/bye", {"name": "Ada"})], timeout=probe.bound(20))[
-                    0
-                ].id,
-                timeout=probe.bound(30),
-            )
+        added = _run_once(probe, last.api, "demo/bye", {"name": "Ada"}) if resynced else None
         probe.check(
             "new-function-auto-synced",
             t("a function added by the edit is registered and runs without a manual sync"),
@@ -608,16 +662,9 @@ def local_development(probe: Probe) -> None:
             },
             run_ids=[added.id] if added else [],
         )
-        probe.check(
-            "cold-start-fast",
-            t("nothing to a first completed run takes under 30 s"),
-            first is not None and total_s < 30,
-            observed={"seconds": round(total_s, 2)},
-        )
     finally:
-        api.close()
-        app.stop()
-        devserver.stop()
+        if starts:
+            starts[-1].stop()
 
 
 @local_development.rubric

@@ -686,6 +686,8 @@ def main(argv: list[str] | None = None) -> int:
             api = DevServerAPI(args.url)
             try:
                 history = record_history(api, args.run_id)
+            except httpx.HTTPError as exc:
+                raise RuntimeError(f"cannot read from the dev server at {args.url}: {exc}") from exc
             finally:
                 api.close()
             print(f"{history.save(args.output)}: {len(history.steps)} steps ({history.status})")

@@ -398,3 +398,14 @@ def test_fixture_matches_a_fresh_recording(history: History, tmp_path: Path, led
     assert _essentials(fresh) == _essentials(history)
     assert fresh.output == history.output and fresh.events[0]["data"] == history.events[0]["data"]
     assert replay(subjects.checkout_v1, fresh).ok
+
+
+def test_cli_record_without_a_dev_server_is_a_clear_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from harness.devserver import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    assert replay_module.main(["record", "R1", "--url", url, "-o", str(tmp_path / "h.json")]) == 2
+    assert "cannot read from the dev server" in capsys.readouterr().err
+    assert not (tmp_path / "h.json").exists()

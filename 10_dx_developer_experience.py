@@ -921,7 +921,8 @@ def testing_time_skipping(probe: Probe) -> None:
         "devserver-real-clock",
         t(
             "the dev server's executor schedules a sleep's wake-up at now + duration on the "
-            "real clock, and has no flag or API to move that clock"
+            "real clock; no CLI flag, GraphQL mutation or REST v1 route moves that clock or "
+            "wakes a sleeping run"
         ),
         "https://github.com/inngest/inngest/blob/main/pkg/execution/executor/executor.go",
     )

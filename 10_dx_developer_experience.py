@@ -17,6 +17,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -513,7 +514,7 @@ inngest.fast_api.serve(app, inngest_client, [hello, goodbye])
 POLL_INTERVAL_S = 1  # `inngest dev` polls every 5 s by default (--poll-interval)
 
 
-def _wait_until(condition: Any, timeout: float, poll: float = 0.1) -> bool:
+def _wait_until(condition: Callable[[], bool], timeout: float, poll: float = 0.1) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():

@@ -18,7 +18,7 @@ import pkgutil
 import re
 import statistics
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -665,7 +665,7 @@ def _tokens(messages: list[Received], attempt: int) -> list[Received]:
     ]
 
 
-def _stream_done(attempts: int) -> Any:
+def _stream_done(attempts: int) -> Callable[[list[Received]], bool]:
     def done(messages: list[Received]) -> bool:
         finished = {
             m.data.get("attempt")
@@ -695,10 +695,12 @@ def streaming(probe: Probe) -> None:
             # 1. One answer, streamed while the step runs.
             answer_id = f"A-{probe.tag}"
             subscriber = _subscribe(probe, answer_id, attempts=1)
-            sent_at = time.time()
-            run = probe.trigger("ai04/answer.requested", {"answer_id": answer_id})
-            subscriber.wait_for(_stream_done(1), probe.bound(10))
-            subscriber.stop()
+            try:
+                sent_at = time.time()
+                run = probe.trigger("ai04/answer.requested", {"answer_id": answer_id})
+                subscriber.wait_for(_stream_done(1), probe.bound(10))
+            finally:
+                subscriber.stop()
             tokens = _tokens(subscriber.received, 0)
             text = run.output.get("text") if isinstance(run.output, dict) else None
             # When the model sent each token (the fake's clock; a real provider's is unknown).
@@ -708,13 +710,15 @@ def streaming(probe: Probe) -> None:
             probe.new_scenario()
             retried_id = f"B-{probe.tag}"
             retry_subscriber = _subscribe(probe, retried_id, attempts=2)
-            retried = probe.trigger(
-                "ai04/answer.requested",
-                {"answer_id": retried_id, "drop_first_attempt": True},
-                timeout=30 + probe.devserver.retry_allowance(1),
-            )
-            retry_subscriber.wait_for(_stream_done(2), probe.bound(10))
-            retry_subscriber.stop()
+            try:
+                retried = probe.trigger(
+                    "ai04/answer.requested",
+                    {"answer_id": retried_id, "drop_first_attempt": True},
+                    timeout=30 + probe.devserver.retry_allowance(1),
+                )
+                retry_subscriber.wait_for(_stream_done(2), probe.bound(10))
+            finally:
+                retry_subscriber.stop()
     finally:
         if previous is None:
             os.environ.pop("INNGEST_BASE_URL", None)

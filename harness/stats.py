@@ -156,9 +156,7 @@ def fit_line(xs: Sequence[float], ys: Sequence[float]) -> LineFit:
     slope = sxy / sxx
     intercept = mean_y - slope * mean_x
     ss_total = sum((y - mean_y) ** 2 for y in ys)
-    ss_residual = sum(
-        (y - (slope * x + intercept)) ** 2 for x, y in zip(xs, ys, strict=True)
-    )
+    ss_residual = sum((y - (slope * x + intercept)) ** 2 for x, y in zip(xs, ys, strict=True))
     r_squared = 1.0 if ss_total == 0 else 1 - ss_residual / ss_total
     return LineFit(slope=slope, intercept=intercept, r_squared=r_squared, n=n)
 

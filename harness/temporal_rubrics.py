@@ -2,7 +2,7 @@
 
 Nothing here talks to a server or imports the Temporal SDK: the probes
 (:mod:`harness.temporal_probes`) record evidence, and the functions below turn it into stars
-(the same 1–5 scale and the same kind of ordered conditions as the Inngest rubrics), into the
+(the same 1-5 scale and the same kind of ordered conditions as the Inngest rubrics), into the
 cells of the report's "Temporal and Inngest" table, and into a verdict on whether a measured cell
 disagrees with what the original report's Temporal column said. All of it is unit-tested with
 hand-made evidence.

@@ -39,6 +39,7 @@ from .errors import SetupError
 
 if TYPE_CHECKING:  # the SDK is an optional extra: imported only where it is used
     from temporalio.client import Client
+    from temporalio.runtime import Runtime
 
 BIN_ENV = "TEMPORAL_CLI_BIN"
 BINARY_NAME = "temporal"
@@ -132,6 +133,7 @@ class TemporalDevServer:
     binary: str
     workdir: Path
     ui: bool = False
+    persistent: bool = True  # False: the CLI's in-memory SQLite store (nothing written to disk)
     dynamic_config: dict[str, Any] = field(default_factory=lambda: {TIME_SKIPPING_FLAG: True})
     ports: Ports | None = None
     versions: dict[str, str] = field(default_factory=dict)
@@ -163,9 +165,10 @@ class TemporalDevServer:
             "--port", str(self.ports.grpc),
             "--http-port", str(self.ports.http),
             "--metrics-port", str(self.ports.metrics),
-            "--db-filename", str(self.db_path),
             "--log-level", "warn",
         ]  # fmt: skip
+        if self.persistent:
+            command += ["--db-filename", str(self.db_path)]
         if self.ports.ui is None:
             command.append("--headless")
         else:
@@ -184,7 +187,7 @@ class TemporalDevServer:
             "ui": self.ui_url,
             "command": self.command() if self.ports else None,
             "dynamic_config": self.dynamic_config,
-            "persistence": "SQLite file in a temporary folder",
+            "persistence": "SQLite file in a temporary folder" if self.persistent else "in memory",
             "started_in_s": self.started_in_s,
         }
 
@@ -225,7 +228,7 @@ class TemporalDevServer:
             f"the Temporal dev server did not listen within {timeout:.0f}s:\n{self.log_tail()}"
         )
 
-    async def connect(self, *, timeout: float = 30.0) -> Client:
+    async def connect(self, *, timeout: float = 30.0, runtime: Runtime | None = None) -> Client:
         """A client of the default namespace, once the frontend serves it (bounded)."""
         from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
         from temporalio.client import Client
@@ -235,7 +238,7 @@ class TemporalDevServer:
         while time.monotonic() < deadline:
             self.raise_if_dead()
             try:
-                client = await Client.connect(self.address, namespace=NAMESPACE)
+                client = await Client.connect(self.address, namespace=NAMESPACE, runtime=runtime)
                 await client.workflow_service.describe_namespace(
                     DescribeNamespaceRequest(namespace=NAMESPACE)
                 )
@@ -256,9 +259,7 @@ class TemporalDevServer:
     def raise_if_dead(self) -> None:
         code = self.exit_code()
         if code is not None:
-            raise SetupError(
-                f"the Temporal dev server exited with code {code}:\n{self.log_tail()}"
-            )
+            raise SetupError(f"the Temporal dev server exited with code {code}:\n{self.log_tail()}")
 
     def stop(self, *, grace: float = 10.0) -> None:
         process, self._process = self._process, None

@@ -45,4 +45,4 @@ def test_results_file_puts_number_lists_on_one_line() -> None:
 
 def test_only_lists_spread_over_lines_are_rewritten() -> None:
     assert _inline_number_lists('{"a": "[1,  2]"}') == '{"a": "[1,  2]"}'
-    assert _inline_number_lists('[\n  1,\n  -2.5e-05\n]') == "[1, -2.5e-05]"
+    assert _inline_number_lists("[\n  1,\n  -2.5e-05\n]") == "[1, -2.5e-05]"

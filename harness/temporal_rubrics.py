@@ -548,13 +548,13 @@ def _figure(key: str, ev: dict[str, Evidence]) -> Msg:
         e = ev["PF-01"]
         return t(
             "per sequential activity p50 {p50} ms (p95 {p95}, p99 {p99}; n={n}); per local "
-            "activity p50 {local} ms; the same steps in-process p50 {baseline} ms",
+            "activity p50 {local} ms; the same steps in-process p50 {baseline} µs",
             p50=_ms(e.value("activity-step-p50")),
             p95=_ms(e.value("activity-step-p95")),
             p99=_ms(e.value("activity-step-p99")),
             n=int(e.value("activity-step-samples")),
             local=_ms(e.value("local-step-p50")),
-            baseline=_ms(e.value("in-process-step-p50")),
+            baseline=f"{e.value('in-process-step-p50') * 1000:.1f}",
         )
     if key == "fan-out":
         e = ev["PF-02"]
@@ -588,18 +588,13 @@ def measured_cell(key: str, results: dict[str, TemporalResult]) -> Cell | None:
         text = _figure(key, evidence)
     except MissingEvidenceError:
         return None
-    checks = []
-    for i in ids:
-        result = results.get(i)
-        if result is None or result.status != "measured":
-            continue
-        keys = (
-            result.rating.drivers
-            if result.rating
-            else [c.key for c in result.evidence.checks if c.outcome != "not run"]
-        )
-        checks += [f"{i} {k}" for k in keys]
-    first = results[ids[0]]
+    first = results[ids[0]]  # its checks decided the cell: its rating's drivers, or every check
+    keys = (
+        first.rating.drivers
+        if first.rating
+        else [c.key for c in first.evidence.checks if c.outcome != "not run"]
+    )
+    checks = [f"{first.id} {k}" for k in keys]
     return Cell(
         basis="measured",
         text=text,

@@ -85,19 +85,39 @@ class Script:
         return max(0.0, left) if self.ended is None else 0.0
 
 
+class ScriptBroken(Exception):
+    """A script that cannot even list its items (an import error, say)."""
+
+
 def list_script(path: Path) -> Script:
-    answer = subprocess.run(
-        [sys.executable, str(path), "--list", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-    )
-    if answer.returncode != 0:
-        raise SystemExit(f"error: {path.name} --list failed:\n{answer.stderr[-2000:]}")
-    info = json.loads(answer.stdout)
+    command = [sys.executable, str(path), "--list", "--json"]
+    try:
+        answer = subprocess.run(
+            command, capture_output=True, text=True, timeout=120, cwd=ROOT, stdin=subprocess.DEVNULL
+        )
+    except subprocess.TimeoutExpired:
+        raise ScriptBroken(f"{path.name} did not list its items within 120 s") from None
+    try:
+        info = json.loads(answer.stdout) if answer.returncode == 0 else None
+    except ValueError:
+        info = None
+    if info is None:
+        tail = "\n".join(answer.stderr.strip().splitlines()[-3:])
+        raise ScriptBroken(f"{path.name} cannot list its items:\n{tail}")
     return Script(path, info["category"], bool(info["runs_alone"]), info["items"])
+
+
+def list_scripts(paths: list[Path], console: Console) -> tuple[list[Script], list[str]]:
+    """Every script that can list itself, and a message for each one that cannot."""
+    scripts, broken = [], []
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for path, future in [(p, pool.submit(list_script, p)) for p in paths]:
+            try:
+                scripts.append(future.result())
+            except ScriptBroken as exc:
+                broken.append(path.name)
+                console.print(f"[red]✘ {exc}[/]")
+    return scripts, broken
 
 
 def plan(scripts: list[Script], categories: list[str], items: list[str]) -> list[Script]:
@@ -373,9 +393,7 @@ def _interrupt(_signum: int, _frame: FrameType | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     console = Console(stderr=True)
-    paths = sorted(ROOT.glob("[01][0-9]_*.py"))
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        scripts = list(pool.map(list_script, paths))
+    scripts, broken = list_scripts(sorted(ROOT.glob("[01][0-9]_*.py")), console)
     chosen = plan(scripts, args.category, args.item)
     if not chosen:
         console.print("[red]error:[/] nothing selected: no script has those categories or items")
@@ -422,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     write_atomically(args.results_dir / "run.json", log.model_dump_json(indent=2) + "\n")
     console.print(summary_table(chosen, args.results_dir))
     console.print(f"wall time {wall_s:.0f}s; script logs in {logs}")
-    code = worst_exit(chosen, runner.interrupted)
+    code = ExitCode.CANNOT_RUN if broken else worst_exit(chosen, runner.interrupted)
     if not args.no_report and not runner.interrupted:
         from report import generate
 

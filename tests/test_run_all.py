@@ -108,3 +108,16 @@ def test_every_real_script_lists_itself_as_json() -> None:
     listed = run_all.list_script(run_all.ROOT / "01_ex_execution_semantics.py")
     assert listed.category == "EX" and [i["id"] for i in listed.items][:2] == ["EX-01", "EX-02"]
     assert listed.runs_alone is False
+
+
+def test_a_script_that_cannot_list_itself_is_named_and_skipped(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    broken = tmp_path / "12_broken.py"
+    broken.write_text("raise ImportError('a missing dependency')\n")
+    console = Console(record=True, width=200)
+    scripts, names = run_all.list_scripts(
+        [run_all.ROOT / "01_ex_execution_semantics.py", broken], console
+    )
+    assert [s.category for s in scripts] == ["EX"] and names == ["12_broken.py"]
+    assert "a missing dependency" in console.export_text()

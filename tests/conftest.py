@@ -59,7 +59,7 @@ def dev_server_source() -> str | None:
 
 
 def temporal_source() -> str | None:
-    """The Temporal CLI the comparison's end-to-end tests use, or None (with the SDK missing too)."""
+    """The Temporal CLI for the comparison's end-to-end tests; None if it or the SDK is missing."""
     from harness.errors import SetupError
     from harness.temporal_server import find_binary, sdk_version
 

@@ -7,13 +7,14 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+from test_report import _figures, result, write_results
+
 from harness import report
 from harness.comparison import COMPARISON_FILE, Comparison, TemporalResult
 from harness.evidence import Evidence, SourceRef
 from harness.i18n import t
 from harness.results import write_atomically
 from harness.temporal_rubrics import ITEM_NAMES, assemble, rate_heartbeat
-from test_report import _figures, result, write_results
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 

@@ -28,7 +28,7 @@ def test_percentiles_agree_with_the_standard_library() -> None:
 def test_percentile_rejects_bad_input() -> None:
     with pytest.raises(ValueError, match="no samples"):
         percentile([], 50)
-    with pytest.raises(ValueError, match="0..100"):
+    with pytest.raises(ValueError, match=r"0\.\.100"):
         percentile([1.0], 101)
 
 

@@ -15,6 +15,7 @@ through (it is only called from activities, never from workflow code).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import time
 from dataclasses import dataclass
@@ -363,38 +364,65 @@ class BatchWorkflow:
 # ═══ PF-01 / PF-02 step latency and fan-out ═════════════════════════════════════════════════════
 
 
-@activity.defn
-async def timed_step(index: int) -> float:
-    """A step that does nothing but say when it started (``time.perf_counter``, so only
-    comparable within one process: the probe runs this worker in its own process)."""
-    return time.perf_counter()
+# The step work is the same as the Inngest PF-01's (07_pf_performance.py): a checksum chain, each
+# step hashing a block derived from the previous digest, so each step needs the one before it.
+CHAIN_STEPS = 51  # 50 step-to-step gaps
+BLOCK_KIB = 256
+
+
+def checksum_block(previous: str, index: int, block_kib: int) -> str:
+    """One step's work: hash ``block_kib`` KiB derived from the previous digest."""
+    seed = hashlib.sha256(f"{previous}:{index}".encode()).digest()
+    return hashlib.sha256(seed * (block_kib * 1024 // len(seed))).hexdigest()
 
 
 @dataclass
-class StepPlan:
-    steps: int
-    local: bool  # local activities: run inside the workflow task, no separate activity task
+class ChecksumStep:
+    previous: str
+    index: int
+    block_kib: int
+
+
+@dataclass
+class TimedDigest:
+    digest: str
+    started: float  # time.perf_counter() when the step began: comparable within one process
+    finished: float
+
+
+@activity.defn
+async def checksum_step(step: ChecksumStep) -> TimedDigest:
+    started = time.perf_counter()
+    digest = checksum_block(step.previous, step.index, step.block_kib)
+    return TimedDigest(digest, started, time.perf_counter())
+
+
+@dataclass
+class ChainPlan:
+    steps: int = CHAIN_STEPS
+    block_kib: int = BLOCK_KIB
+    local: bool = False  # local activities: run inside the workflow task, no activity task
 
 
 @workflow.defn
-class SequentialSteps:
+class ChecksumChain:
     @workflow.run
-    async def run(self, plan: StepPlan) -> list[float]:
-        started: list[float] = []
+    async def run(self, plan: ChainPlan) -> list[TimedDigest]:
+        done: list[TimedDigest] = []
+        digest = "seed"
         for index in range(plan.steps):
+            step = ChecksumStep(digest, index, plan.block_kib)
             if plan.local:
-                started.append(
-                    await workflow.execute_local_activity(
-                        timed_step, index, start_to_close_timeout=timedelta(seconds=10)
-                    )
+                timed = await workflow.execute_local_activity(
+                    checksum_step, step, start_to_close_timeout=timedelta(seconds=10)
                 )
             else:
-                started.append(
-                    await workflow.execute_activity(
-                        timed_step, index, start_to_close_timeout=timedelta(seconds=10)
-                    )
+                timed = await workflow.execute_activity(
+                    checksum_step, step, start_to_close_timeout=timedelta(seconds=10)
                 )
-        return started
+            done.append(timed)
+            digest = timed.digest
+        return done
 
 
 @activity.defn
@@ -485,7 +513,7 @@ WORKFLOWS: list[type] = [
     ExportWorkflow,
     ShipmentFlow,
     BatchWorkflow,
-    SequentialSteps,
+    ChecksumChain,
     SingleStep,
     ParallelSteps,
     TrialWorkflow,
@@ -500,7 +528,7 @@ ACTIVITIES: list[Any] = [
     weigh,
     ship,
     process_item,
-    timed_step,
+    checksum_step,
     unit_of_work,
     send_trial_reminder,
 ]

@@ -54,8 +54,9 @@ def latency_result() -> TemporalResult:
         "activity-step-p95": 73.7,
         "activity-step-p99": 108.7,
         "activity-step-samples": 177,
+        "step-overhead-p50": 45.1,
         "local-step-p50": 2.3,
-        "in-process-step-p50": 0.0004,
+        "in-process-step-p50": 0.55,
     }.items():
         ev.measure(key, value, "ms")
     return TemporalResult(id="PF-01", name=ITEM_NAMES["PF-01"], status="measured", evidence=ev)
@@ -96,7 +97,7 @@ def test_measured_cells_show_figures_stars_and_differences(tmp_path: Path) -> No
     assert "[RT-04](#rt-04) ★★☆☆☆" in heartbeat  # the Inngest side from its own results
     latency = next(line for line in en.splitlines() if line.startswith("| Step latency"))
     assert "p50 47.9 ms" in latency and "about 4 ms per step" in latency
-    assert "**differs**: measured p50 47.9 ms per activity" in latency
+    assert "**differs**: measured p50 45.1 ms of overhead per activity step" in latency
     documented = next(line for line in en.splitlines() if line.startswith("| Determinism"))
     assert "[documented, not executed](https://" in documented  # not measured: still cited
     assert "| agrees |" not in en  # nothing measured agrees here

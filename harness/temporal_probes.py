@@ -1027,19 +1027,19 @@ async def step_latency(ctx: Context, ev: Evidence) -> None:
             "each hashing {kib} KiB (min {min}, max {max} ms); worker, client and server on "
             "one machine of {cores} cores",
             n=len(gaps["activity"]), runs=PF01_RUNS, steps=PF01_STEPS, kib=BLOCK_KIB,
-            min=min(gaps["activity"]), max=max(gaps["activity"]), cores=cores,
+            min=round(min(gaps["activity"]), 2), max=round(max(gaps["activity"]), 2), cores=cores,
         )),
         "step-overhead": (overhead["activity"], t(
             "{n} gaps from one activity's end to the next one's start, measured inside the "
             "activities (min {min}, max {max} ms): what Temporal adds per step",
-            n=len(overhead["activity"]), min=min(overhead["activity"]),
-            max=max(overhead["activity"]),
+            n=len(overhead["activity"]), min=round(min(overhead["activity"]), 2),
+            max=round(max(overhead["activity"]), 2),
         )),
         "local-step": (gaps["local"], t(
             "{n} start-to-start gaps over {runs} workflows of {steps} sequential local "
             "activities (min {min}, max {max} ms)",
-            n=len(gaps["local"]), runs=PF01_RUNS, steps=PF01_STEPS, min=min(gaps["local"]),
-            max=max(gaps["local"]),
+            n=len(gaps["local"]), runs=PF01_RUNS, steps=PF01_STEPS,
+            min=round(min(gaps["local"]), 2), max=round(max(gaps["local"]), 2),
         )),
         "in-process-step": (_ms_list(in_process), t(
             "{n} durations of the same step work called in-process without Temporal",

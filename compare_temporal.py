@@ -14,6 +14,8 @@ here: the reports take it from this suite's measured Inngest items.
     python compare_temporal.py --documented-only   # without Temporal: cited documentation only
     python compare_temporal.py --list              # the items and their time budgets
 
+The whole run is bounded by 5 minutes (each item also has its own budget, `--list`).
+
 Exit codes: 0 every selected item measured; 2 cannot run (Temporal CLI or SDK missing, bad
 usage, the dev server failed or died); 3 an item's probe errored (no rating for it);
 130 interrupted (Ctrl-C or SIGTERM; the server and workers are stopped).

@@ -1347,18 +1347,34 @@ def _source(probe: ProbeFn) -> SourceRef:
     )
 
 
-async def run_item(entry: Item, ctx: Context) -> TemporalResult:
+# The whole comparison's bound: an item gets its own budget or what is left of this, if less.
+TOTAL_BUDGET_S = 300.0
+
+
+async def run_item(
+    entry: Item, ctx: Context, *, total_deadline: float = math.inf
+) -> TemporalResult:
     evidence = Evidence()
     started, clock = utcnow(), time.monotonic()
-    ctx.deadline = clock + entry.budget_s
+    budget = min(entry.budget_s, total_deadline - clock)
+    if budget <= 0:
+        return TemporalResult(
+            id=entry.id,
+            name=ITEM_NAMES[entry.id],
+            status="not run",
+            error=f"the comparison's {TOTAL_BUDGET_S:.0f} s budget was used up",
+            started_at=started,
+            budget_s=entry.budget_s,
+        )
+    ctx.deadline = clock + budget
     error = trace = None
     try:
-        await asyncio.wait_for(entry.probe(ctx, evidence), entry.budget_s)
+        await asyncio.wait_for(entry.probe(ctx, evidence), budget)
     except (SetupError, KeyboardInterrupt, asyncio.CancelledError):
         raise
     except (ProbeTimeout, TimeoutError) as exc:
         ctx.server.raise_if_dead()
-        error = f"timed out: {exc or f'budget of {entry.budget_s:.0f}s'}"
+        error = f"timed out: {exc or f'budget of {budget:.0f}s'}"
     except Exception as exc:
         ctx.server.raise_if_dead()
         error = f"{type(exc).__name__}: {exc}".splitlines()[0]
@@ -1426,9 +1442,10 @@ async def run_comparison(
             max_concurrent_activities=WORKER_SLOTS["max_concurrent_activities"],
             max_concurrent_workflow_tasks=WORKER_SLOTS["max_concurrent_workflow_tasks"],
         ):
+            total_deadline = clock + TOTAL_BUDGET_S
             for item_id in selected:
                 say(f"{item_id} · starting")
-                result = await run_item(ITEMS[item_id], ctx)
+                result = await run_item(ITEMS[item_id], ctx, total_deadline=total_deadline)
                 outcome.results[item_id] = result
                 done(result)
     finally:

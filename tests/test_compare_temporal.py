@@ -152,3 +152,19 @@ def test_a_declined_charge_says_whether_to_retry(ledger: Path) -> None:
     env.info = dataclasses.replace(env.info, attempt=4)
     recovering = dataclasses.replace(final, tag="t2", succeed_on_attempt=4, non_retryable=False)
     assert asyncio.run(env.run(flaky_charge, recovering)) == 4
+
+
+def test_an_item_past_the_whole_comparisons_budget_is_not_run() -> None:
+    pytest.importorskip("temporalio")
+    import time
+
+    from harness import temporal_probes
+
+    ctx: Any = object()  # never touched: the item does not start
+    result = asyncio.run(
+        temporal_probes.run_item(
+            temporal_probes.ITEMS["DX-04"], ctx, total_deadline=time.monotonic() - 1
+        )
+    )
+    assert result.status == "not run" and result.rating is None
+    assert result.error == "the comparison's 300 s budget was used up"

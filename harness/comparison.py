@@ -9,20 +9,32 @@ figure) or *documented* (a claim and the URL it comes from, labelled as not exec
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from .evidence import Evidence, Rating, SourceRef
 from .i18n import Msg, t
 
 COMPARISON_FILE = "temporal.json"
 
 
 class Cell(BaseModel):
-    basis: Literal["measured", "documented"]
+    # "not measured": a row that only a measurement can fill (a figure), whose probe failed
+    basis: Literal["measured", "documented", "not measured"]
     text: Msg
     source: str | None = None  # the URL of a documented claim
     checks: list[str] = Field(default_factory=list)  # the checks behind a measured cell
+    stars: int | None = None  # Temporal's stars from the rubric of a measured counterpart
+    items: list[str] = Field(default_factory=list)  # the Temporal results behind the cell
+
+
+class OriginalClaim(BaseModel):
+    """What the original report's Temporal column said for a row (its stars, if it gave any,
+    and the gist in this suite's words), so a measured cell can be held against it."""
+
+    stars: int | None = None
+    text: Msg
 
 
 class ComparisonRow(BaseModel):
@@ -30,12 +42,42 @@ class ComparisonRow(BaseModel):
     aspect: Msg
     inngest_items: list[str]  # catalogue item IDs whose measured stars stand for Inngest
     temporal: Cell
+    original: OriginalClaim | None = None
+    # Whether the measured cell disagrees with the original report (None: nothing to compare)
+    differs: bool | None = None
+    differs_why: Msg | None = None
+
+
+class TemporalResult(BaseModel):
+    """One Temporal counterpart of an Inngest item, measured against Temporal's dev server with
+    the same evidence model (checks, measurements, documented facts) and a rubric."""
+
+    id: str  # the Inngest item it mirrors, e.g. "EX-01"
+    name: Msg
+    status: Literal["measured", "error", "not run"]
+    rating: Rating | None = None  # None for figures without stars (performance)
+    evidence: Evidence = Field(default_factory=Evidence)
+    error: str | None = None
+    traceback: str | None = None
+    started_at: datetime | None = None
+    duration_s: float = 0.0
+    budget_s: float | None = None
+    source: SourceRef | None = None
 
 
 class Comparison(BaseModel):
     written_at: datetime
     temporal_version: str | None = None  # the Temporal dev server measured, if any
     rows: list[ComparisonRow]
+    sdk_version: str | None = None  # temporalio
+    server: dict[str, Any] = Field(default_factory=dict)  # command line, ports, start-up time
+    machine: dict[str, Any] = Field(default_factory=dict)  # cores, platform, Python
+    duration_s: float | None = None
+    items: dict[str, TemporalResult] = Field(default_factory=dict)
+
+    @property
+    def measured(self) -> bool:
+        return bool(self.items)
 
 
 def documented(source: str, text: Msg) -> Cell:

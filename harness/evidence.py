@@ -50,6 +50,8 @@ class Measurement(BaseModel):
     value: float
     unit: str
     note: Msg | None = None  # how it was measured
+    # The raw samples behind the figure, when there are any (left out of the JSON otherwise).
+    samples: list[float] | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class DocumentedFact(BaseModel):
@@ -100,9 +102,20 @@ class Evidence(BaseModel):
             Check(key=key, description=description, outcome=CheckOutcome.NOT_RUN, reason=reason)
         )
 
-    def measure(self, key: str, value: float, unit: str, note: Msg | None = None) -> float:
+    def measure(
+        self,
+        key: str,
+        value: float,
+        unit: str,
+        note: Msg | None = None,
+        *,
+        samples: list[float] | None = None,
+    ) -> float:
+        """Record a figure; ``samples`` keeps the raw data it was computed from."""
         self.measurements = [m for m in self.measurements if m.key != key]
-        self.measurements.append(Measurement(key=key, value=value, unit=unit, note=note))
+        self.measurements.append(
+            Measurement(key=key, value=value, unit=unit, note=note, samples=samples)
+        )
         return value
 
     def document(self, key: str, claim: Msg, source: str) -> None:

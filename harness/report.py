@@ -613,6 +613,94 @@ def _temporal(md: Markdown, data: ReportData) -> None:
     if comparison is None:
         md.paragraph(md(t("No comparison has been recorded (`python compare_temporal.py`).")))
         return
+    if not comparison.measured:
+        _temporal_documented(md, comparison, data)
+        return
+    versions = comparison.server.get("versions") or {}
+    if versions:
+        md.paragraph(
+            md(
+                t(
+                    "The Temporal side was measured by `compare_temporal.py` against Temporal's "
+                    "own dev server: Temporal CLI {cli} (server {server}), Python SDK temporalio "
+                    "{sdk}, on {cores} cores; written {at} UTC, the run took {seconds} s.",
+                    cli=versions.get("cli", "?"),
+                    server=versions.get("server", comparison.temporal_version or "?"),
+                    sdk=comparison.sdk_version or "?",
+                    cores=comparison.machine.get("cpu_count") or "?",
+                    at=comparison.written_at.strftime("%Y-%m-%d %H:%M"),
+                    seconds=f"{comparison.duration_s or 0:.0f}",
+                )
+            )
+        )
+    rows = []
+    for row in comparison.rows:
+        cell = row.temporal
+        if cell.basis == "documented":
+            basis = f"[{md(DOCUMENTED_LABEL)}]({cell.source})"
+        elif cell.basis == "measured":
+            basis = md(t("measured ({checks})", checks=", ".join(cell.checks)))
+        else:
+            basis = md(t("not measured"))
+        inngest = []
+        for item_id in row.inngest_items:
+            shown = stars((data.result(item_id) or _NO_RESULT).stars)
+            inngest.append(f"[{item_id}](#{item_id.lower()}) {shown}")
+        original = row.original
+        if original is None:
+            said = "—"
+        elif original.stars is not None:
+            said = f"{stars(original.stars)} {md(original.text)}"
+        else:
+            said = md(original.text)
+        if row.differs is None:
+            differs = "—"
+        elif row.differs:
+            why = f": {md(row.differs_why)}" if row.differs_why else ""
+            differs = "**" + md(t("differs")) + "**" + why
+        else:
+            differs = md(t("agrees"))
+        rows.append(
+            [
+                md(row.aspect),
+                md(cell.text),
+                stars(cell.stars) if cell.stars is not None else "—",
+                basis,
+                said,
+                differs,
+                " · ".join(inngest),
+            ]
+        )
+    md.table(
+        [
+            t("Aspect"),
+            t("Temporal"),
+            t("Temporal ★"),
+            t("Temporal: basis"),
+            t("Original report (Temporal)"),
+            t("Against the original"),
+            t("Inngest: measured items"),
+        ],
+        rows,
+    )
+    md.paragraph(
+        md(
+            t(
+                "The Inngest column is this suite's measured rating of the items named; a dash "
+                "means not measured yet. A measured Temporal cell comes from probes run against "
+                "Temporal's dev server, rated by rubrics like the Inngest ones (its checks are "
+                "listed below); a documented Temporal cell repeats Temporal's documentation and "
+                "was not executed here. The original report's Temporal column came from "
+                "documentation and reputation."
+            )
+        )
+    )
+    if comparison.items:
+        _temporal_evidence(md, comparison)
+
+
+def _temporal_documented(md: Markdown, comparison: Comparison, data: ReportData) -> None:
+    """A comparison without measurements: every Temporal cell from documentation."""
     rows = []
     for row in comparison.rows:
         cell = row.temporal
@@ -635,6 +723,52 @@ def _temporal(md: Markdown, data: ReportData) -> None:
             )
         )
     )
+
+
+def _temporal_evidence(md: Markdown, comparison: Comparison) -> None:
+    md.heading(3, t("Temporal evidence"))
+    symbols = {CheckOutcome.PASSED: "✔", CheckOutcome.FAILED: "✘", CheckOutcome.NOT_RUN: "○"}
+    for result in comparison.items.values():
+        md.heading(4, f"Temporal {result.id}")
+        rating = result.rating
+        if rating:
+            head = f"**{md(result.name)}** — {stars(rating.stars)} {md(STAR_LABELS[rating.stars])}"
+        elif result.error:
+            head = f"**{md(result.name)}** — " + md(t("no rating: {error}", error=result.error))
+        else:
+            head = f"**{md(result.name)}** — " + md(t("figures, no stars"))
+        md.paragraph(head)
+        if rating:
+            md.add("- " + md(t("Why: {reason}", reason=md(rating.reason))))
+            if rating.drivers:
+                md.add("- " + md(t("Decided by: {checks}", checks=", ".join(rating.drivers))))
+            md.add("")
+        for check in result.evidence.checks:
+            line = f"  - {symbols[check.outcome]} {md(check.description)} <sub>`{check.key}`</sub>"
+            if check.outcome is CheckOutcome.NOT_RUN and check.reason:
+                line += " — " + md(t("not run: {reason}", reason=md(check.reason)))
+            elif check.outcome is CheckOutcome.FAILED and check.observed is not None:
+                line += " — " + md(t("observed: {value}", value=f"`{_short(check.observed)}`"))
+            md.add(line)
+        for m in result.evidence.measurements:
+            note = f" — {md(m.note)}" if m.note else ""
+            md.add(f"  - ≈ `{m.key}` = {_number(m.value)} {m.unit}{note}")
+        for fact in result.evidence.facts:
+            md.add(f"  - 📄 {md(fact.claim)} — [{md(DOCUMENTED_LABEL)}]({fact.source})")
+        if result.source:
+            md.add(
+                "",
+                md(
+                    t(
+                        "Produced by [`{probe}`]({script}#L{line}) in {duration:.0f} s.",
+                        probe=result.source.probe,
+                        script=result.source.script,
+                        line=result.source.line,
+                        duration=result.duration_s,
+                    )
+                ),
+            )
+        md.add("")
 
 
 def _items(md: Markdown, data: ReportData) -> None:

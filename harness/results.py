@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import sys
 import tempfile
 from datetime import datetime
@@ -101,7 +102,24 @@ class ResultsFile(BaseModel):
     def to_json(self, prerequisites: Prerequisites | None = None) -> str:
         document = self.model_dump(mode="json")
         document["summary"] = self.summary(prerequisites).model_dump(mode="json")
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        return _inline_number_lists(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
+
+
+# An indented list of numbers only (raw samples): one number per line would bury the document.
+_NUMBER_LIST = re.compile(r"\[(\s*-?[0-9][0-9.eE+-]*(?:,\s*-?[0-9][0-9.eE+-]*)*\s*)\]")
+
+
+def _inline_number_lists(text: str) -> str:
+    """Put lists of plain numbers on one line. Only lists that ``indent`` spread over lines
+    are touched: a JSON string never holds a raw newline, so string contents stay as they are."""
+
+    def inline(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        if "\n" not in inner:
+            return match.group(0)
+        return "[" + ", ".join(part.strip() for part in inner.split(",")) + "]"
+
+    return _NUMBER_LIST.sub(inline, text)
 
 
 def load(path: Path, script: str, category: str) -> ResultsFile:

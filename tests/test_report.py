@@ -219,7 +219,7 @@ def test_the_temporal_comparison_is_labelled_and_takes_inngest_from_the_results(
     import compare_temporal
 
     write_results(tree / "results", result("EX-05", 3))
-    assert compare_temporal.main(["--results-dir", str(tree / "results")]) == 0
+    assert compare_temporal.main(["--results-dir", str(tree / "results"), "--documented-only"]) == 0
     en, ja = generate(tree)
     section = en.split("## Temporal and Inngest")[1].split("\n## ")[0]
     assert "| Determinism |" in section and "[EX-05](#ex-05) ★★★☆☆" in section

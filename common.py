@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from harness import timeline
 from harness.api import RunNotFound
 from harness.catalog import Category
 from harness.errors import ProbeTimeout
 from harness.evidence import Evidence, PatternRating, Rating
 from harness.i18n import Msg, t
 from harness.ledger import side_effects
+from harness.other_app import other_app
 from harness.suite import Probe, Suite
 from serve import make_client
 
@@ -43,6 +45,9 @@ __all__ = [
     "Suite",
     "echo",
     "inngest_client",
+    "make_client",
+    "other_app",
     "side_effects",
     "t",
+    "timeline",
 ]

@@ -14,6 +14,7 @@ serialise every run the app serves, faking an overlap of one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import time
 from collections.abc import Awaitable, Callable
@@ -26,6 +27,7 @@ from pydantic import BaseModel
 from common import (
     Category,
     Evidence,
+    Msg,
     Probe,
     Rating,
     Suite,
@@ -41,7 +43,7 @@ from common import (
 suite = Suite(__file__, Category.WF)
 
 
-def wall_clock() -> float:
+async def wall_clock() -> float:
     """Now, as a step result (``await ctx.step.run("t", wall_clock)`` makes it durable)."""
     return time.time()
 
@@ -97,7 +99,7 @@ async def prepare_shipment(ctx: inngest.Context) -> dict[str, Any]:
         "quote-carrier", quote_carrier, request.order_id, request.parcels, output_type=CarrierQuote
     )
     # The SDK's types ask for an async handler; a sync one works at runtime.
-    pickup = await ctx.step.run("reserve-pickup", reserve_pickup, request.order_id)  # type: ignore[arg-type]
+    pickup: str = await ctx.step.run("reserve-pickup", reserve_pickup, request.order_id)  # type: ignore[arg-type]
     labels = []
     for parcel in range(request.parcels):
         # One step ID per loop iteration: the SDK numbers the repeats ("print-label:1", ...).
@@ -727,7 +729,7 @@ def parallel_fan_out(probe: Probe) -> None:
         probe.check(
             f"fan-in-{width}",
             t(
-                "{width} parallel steps each run once and their results come back in order",
+                "{width} parallel step(s) each run once and their results come back in order",
                 width=width,
             ),
             run.status == "COMPLETED"
@@ -850,6 +852,1190 @@ def _(ev: Evidence) -> Rating:
             "order; race mode lets branches of several steps proceed independently"
         ),
         drivers=[*fan_in, *overlaps, *modes],
+    )
+
+
+# ═══ WF-04 Conditionals and loops ══════════════════════════════════════════════════════════════
+# Order lines are priced one step per line, in a plain Python loop; the route depends on the
+# order; an order flagged as held stops early; an export is polled until it reports done. No
+# workflow DSL: the control flow is ordinary Python around steps.
+
+
+class LinesSubmitted(BaseModel):
+    case: str  # names this order's side effects in the ledger
+    lines: int
+    express: bool = False
+    hold_after: int | None = None  # stop (return early) once this many lines are priced
+    polls_needed: int = 0
+
+
+@inngest_client.create_function(
+    fn_id="wf04-price-order-lines",
+    trigger=inngest.TriggerEvent(event="wf04/lines.submitted"),
+)
+async def price_order_lines(ctx: inngest.Context) -> dict[str, Any]:
+    order = LinesSubmitted.model_validate(ctx.event.data)
+
+    def effect(name: str, value: Any = None) -> None:
+        side_effects.executed(ctx.event, f"{order.case}:{name}", value)
+
+    async def choose_route(route: str) -> str:
+        effect(route)
+        return route
+
+    async def price_line(line: int) -> int:
+        effect("line", line)
+        return 100 + line
+
+    async def export_status(poll: int) -> str:
+        effect("poll", poll)
+        return "done" if poll + 1 >= order.polls_needed else "running"
+
+    if order.express:
+        route = await ctx.step.run("express-route", choose_route, "express")
+    else:
+        route = await ctx.step.run("standard-route", choose_route, "standard")
+
+    total = 0
+    for line in range(order.lines):
+        total += await ctx.step.run(f"line-{line}", price_line, line)
+        if order.hold_after is not None and line + 1 >= order.hold_after:
+            return {"route": route, "total": total, "held_after": line + 1}  # early return
+
+    polls = 0
+    if order.polls_needed:
+        # A loop whose length only the step results decide.
+        while await ctx.step.run(f"poll-{polls}", export_status, polls) != "done":
+            polls += 1
+        polls += 1
+    return {"route": route, "total": total, "polls": polls}
+
+
+LONG_LOOP_STEPS = 120
+
+
+@suite.item("WF-04", functions=[price_order_lines], timeout=120)
+def conditionals_and_loops(probe: Probe) -> None:
+    cases: dict[str, dict[str, Any]] = {
+        "express": {"lines": 2, "express": True, "polls_needed": 4},
+        "standard": {"lines": 2, "express": False},
+        "held": {"lines": 10, "hold_after": 3},
+        "long": {"lines": LONG_LOOP_STEPS},
+    }
+    run_ids = {
+        case: probe.run_of(probe.send("wf04/lines.submitted", {"case": case, **data}))
+        for case, data in cases.items()
+    }
+    runs = {case: probe.wait(run_id, timeout=90) for case, run_id in run_ids.items()}
+
+    def output(case: str) -> dict[str, Any]:
+        run = runs[case]
+        return run.output if run.status == "COMPLETED" and isinstance(run.output, dict) else {}
+
+    routes = {
+        case: [r for r in ("express", "standard") if probe.effects(f"{case}:{r}")]
+        for case in ("express", "standard")
+    }
+    probe.check(
+        "branch-taken",
+        t("an if/else around steps runs only the branch the data selects"),
+        routes == {"express": ["express"], "standard": ["standard"]}
+        and output("express").get("route") == "express"
+        and output("standard").get("route") == "standard",
+        observed={"routes executed": routes},
+        expected="{'express': ['express'], 'standard': ['standard']}",
+        run_ids=[runs["express"].id, runs["standard"].id],
+    )
+
+    long_run = runs["long"]
+    priced = probe.effect_values("long:line")
+    probe.check(
+        "loop-100-plus-steps",
+        t("a loop of {steps} steps runs to completion, each step once", steps=LONG_LOOP_STEPS),
+        long_run.status == "COMPLETED"
+        and output("long").get("total") == sum(100 + i for i in range(LONG_LOOP_STEPS))
+        and sorted(priced) == list(range(LONG_LOOP_STEPS)),
+        observed={
+            "status": long_run.status,
+            "total": output("long").get("total"),
+            "line executions": len(priced),
+            "distinct lines": len(set(priced)),
+            "error": long_run.error,
+        },
+        expected=f"COMPLETED, {LONG_LOOP_STEPS} executions of {LONG_LOOP_STEPS} distinct lines",
+        run_ids=[long_run.id],
+    )
+    if long_run.duration_s is not None:
+        probe.measure(
+            "loop-wall-time",
+            round(long_run.duration_s, 2),
+            "s",
+            t("run start to end for {steps} sequential steps (one run)", steps=LONG_LOOP_STEPS),
+        )
+        probe.measure(
+            "loop-per-step",
+            round(long_run.duration_s / LONG_LOOP_STEPS * 1000),
+            "ms",
+            t(
+                "mean time per step over a {steps}-step loop: each step is its own request "
+                "that replays the steps before it (one run)",
+                steps=LONG_LOOP_STEPS,
+            ),
+        )
+
+    held = runs["held"]
+    probe.check(
+        "early-return",
+        t("returning early from the function leaves the later steps unrun"),
+        held.status == "COMPLETED"
+        and output("held").get("held_after") == 3
+        and sorted(probe.effect_values("held:line")) == [0, 1, 2],
+        observed={"output": held.output, "lines priced": probe.effect_values("held:line")},
+        expected="held_after 3; lines 0-2 priced, 3-9 never",
+        run_ids=[held.id],
+    )
+    probe.check(
+        "result-driven-loop",
+        t("a while loop whose end depends on step results stops when they say so"),
+        output("express").get("polls") == 4 and probe.effect_values("express:poll") == [0, 1, 2, 3],
+        observed={
+            "polls": output("express").get("polls"),
+            "poll executions": probe.effect_values("express:poll"),
+        },
+        expected="4 polls, each executed once",
+        run_ids=[runs["express"].id],
+    )
+
+
+LOOP_STEP_BUDGET_MS = 1000  # beyond this a loop of many steps is too slow to call ordinary code
+
+
+@conditionals_and_loops.rubric
+def _(ev: Evidence) -> Rating:
+    basics = ["branch-taken", "early-return"]
+    broken = [k for k in basics if not ev.passed(k)]
+    if broken:
+        return Rating(
+            stars=2,
+            reason=t(
+                "plain Python control flow around steps misbehaved: {checks}",
+                checks=", ".join(broken),
+            ),
+            drivers=broken,
+        )
+    if not ev.passed("loop-100-plus-steps"):
+        return Rating(
+            stars=3,
+            reason=t(
+                "branches and early returns work; a loop of over a hundred steps did not "
+                "complete correctly"
+            ),
+            drivers=["loop-100-plus-steps"],
+        )
+    if not ev.passed("result-driven-loop"):
+        return Rating(
+            stars=4,
+            reason=t(
+                "branches, early returns and long loops work; a loop driven by step results "
+                "did not stop as it should"
+            ),
+            drivers=["result-driven-loop"],
+        )
+    try:
+        per_step = ev.value("loop-per-step")
+    except KeyError:
+        per_step = 0.0
+    if per_step > LOOP_STEP_BUDGET_MS:
+        return Rating(
+            stars=4,
+            reason=t(
+                "control flow is plain Python and correct, but each loop step took {ms:.0f} ms",
+                ms=per_step,
+            ),
+            drivers=["loop-100-plus-steps"],
+            advice=t("Batch small pieces of work into fewer steps where a loop runs many times"),
+        )
+    return Rating(
+        stars=5,
+        reason=t(
+            "ordinary Python if/else, for and while loops and early returns work around steps; "
+            "a loop of over a hundred steps completed with each step run once"
+        ),
+        drivers=[*basics, "loop-100-plus-steps", "result-driven-loop"],
+    )
+
+
+# ═══ WF-05 Sleep and timers ════════════════════════════════════════════════════════════════════
+# A reminder waits a duration (step.sleep) or until a moment (step.sleep_until); the step after
+# the wait records when it really ran. A heartbeat runs on a cron schedule, every minute.
+
+
+class ReminderScheduled(BaseModel):
+    mode: str  # "sleep" (a duration) or "until" (a moment)
+    delay_s: float
+
+
+@inngest_client.create_function(
+    fn_id="wf05-send-reminder", trigger=inngest.TriggerEvent(event="wf05/reminder.scheduled")
+)
+async def send_reminder(ctx: inngest.Context) -> dict[str, float]:
+    reminder = ReminderScheduled.model_validate(ctx.event.data)
+    # The wake-up moment is computed once, in a step, so every replay sees the same one.
+    scheduled_at = await ctx.step.run("schedule", wall_clock)
+    wake_at = scheduled_at + reminder.delay_s
+    if reminder.mode == "until":
+        await ctx.step.sleep_until("wait-until", datetime.fromtimestamp(wake_at, UTC))
+    else:
+        await ctx.step.sleep("wait", timedelta(seconds=reminder.delay_s))
+    woke_at = await ctx.step.run("send", wall_clock)
+    return {"scheduled_at": scheduled_at, "wake_at": wake_at, "woke_at": woke_at}
+
+
+CRON_FIRED = "wf05:heartbeat"  # ledger key (cron runs carry no probe tag)
+
+
+@inngest_client.create_function(
+    fn_id="wf05-heartbeat", trigger=inngest.TriggerCron(cron="* * * * *"), retries=0
+)
+async def heartbeat(ctx: inngest.Context) -> float:
+    fired_at = time.time()
+    side_effects.record(CRON_FIRED, {"fired_at": fired_at, "run": ctx.run_id})
+    return fired_at
+
+
+SLEEP_DELAYS_S = (2.0, 3.0, 4.0)
+CRON_WAIT_S = 75.0  # a "* * * * *" schedule fires within 60 s of being registered
+CRON_LATE_S = 5.0  # a firing later than this after its minute is late
+
+
+@suite.item("WF-05", functions=[send_reminder, heartbeat], timeout=150)
+def sleep_and_timers(probe: Probe) -> None:
+    run_ids = {
+        (mode, delay): probe.run_of(
+            probe.send("wf05/reminder.scheduled", {"mode": mode, "delay_s": delay})
+        )
+        for mode in ("sleep", "until")
+        for delay in SLEEP_DELAYS_S
+    }
+    runs = {case: probe.wait(run_id, timeout=30) for case, run_id in run_ids.items()}
+    for mode in ("sleep", "until"):
+        errors: list[float] = []
+        samples: list[dict[str, Any]] = []
+        for delay in SLEEP_DELAYS_S:
+            run = runs[(mode, delay)]
+            out = run.output if run.status == "COMPLETED" and isinstance(run.output, dict) else {}
+            if not out:
+                samples.append({"requested_s": delay, "status": run.status, "error": run.error})
+                continue
+            # sleep: from the end of the step before the wait to the start of the step after it;
+            # sleep_until: from the requested moment to the start of the step after it.
+            slept = out["woke_at"] - out["scheduled_at"]
+            error = slept - delay if mode == "sleep" else out["woke_at"] - out["wake_at"]
+            errors.append(error)
+            samples.append(
+                {"requested_s": delay, "slept_s": round(slept, 3), "error_s": round(error, 3)}
+            )
+        spread = timeline.spread(errors)
+        if errors:
+            probe.measure(
+                f"{mode}-error-median",
+                round(float(spread["median"]), 3),
+                "s",
+                t(
+                    "median of woke-up minus requested time over {n} runs ({low:g}-{high:g} s "
+                    "waits); min {min:g} s, max {max:g} s",
+                    n=len(errors),
+                    low=min(SLEEP_DELAYS_S),
+                    high=max(SLEEP_DELAYS_S),
+                    min=spread["min"],
+                    max=spread["max"],
+                ),
+            )
+        completed = len(errors) == len(SLEEP_DELAYS_S)
+        key, description = (
+            (
+                "sleep-wakes-on-time",
+                t("step.sleep resumes the run no earlier than asked and within 2 s of it"),
+            )
+            if mode == "sleep"
+            else (
+                "sleep-until-wakes-on-time",
+                t(
+                    "step.sleep_until resumes the run no earlier "
+                    "than the moment asked and within 2 s of it"
+                ),
+            )
+        )
+        probe.check(
+            key,
+            description,
+            completed and all(-0.05 <= e <= 2.0 for e in errors),
+            observed=samples,
+            expected="every error between 0 and 2 s (never early)",
+            run_ids=[runs[(mode, d)].id for d in SLEEP_DELAYS_S],
+        )
+        probe.check(
+            f"{mode}-never-early",
+            t("no run woke up before the requested time ({mode})", mode=mode),
+            completed and all(e >= -0.05 for e in errors),
+            observed=samples,
+            run_ids=[runs[(mode, d)].id for d in SLEEP_DELAYS_S],
+        )
+
+    # The cron function was registered when the app synced at start-up, so by now it has
+    # usually fired already; otherwise wait (bounded) for its first minute to come.
+    registered = probe.app.synced_at or time.time()
+    probe.say("waiting for the every-minute cron to fire")
+    deadline = registered + CRON_WAIT_S
+    while not probe.ledger.count(CRON_FIRED) and time.time() < deadline:
+        time.sleep(min(1.0, probe.bound(deadline - time.time())))
+    firings = [f["fired_at"] for f in probe.ledger.values(CRON_FIRED)]
+    late = [round(f - (f // 60) * 60, 3) for f in firings]  # seconds after the minute
+    observed = {
+        "registered": datetime.fromtimestamp(registered, UTC).isoformat(timespec="milliseconds"),
+        "firings": [
+            datetime.fromtimestamp(f, UTC).isoformat(timespec="milliseconds") for f in firings
+        ],
+        "seconds after the minute": late,
+        "first firing after registration s": round(firings[0] - registered, 3) if firings else None,
+    }
+    cron_runs = [str(f["run"]) for f in probe.ledger.values(CRON_FIRED)]
+    probe.check(
+        "cron-fires",
+        t(
+            "a function with the schedule * * * * * fires within {s:.0f} s of being registered",
+            s=CRON_WAIT_S,
+        ),
+        bool(firings) and firings[0] - registered <= CRON_WAIT_S,
+        observed=observed,
+        run_ids=cron_runs,
+    )
+    if late:
+        probe.measure(
+            "cron-lateness-max",
+            max(late),
+            "s",
+            t("latest firing after its scheduled minute, over {n} firing(s)", n=len(late)),
+        )
+    probe.check(
+        "cron-on-schedule",
+        t("every cron firing comes within {s:.0f} s after its scheduled minute", s=CRON_LATE_S),
+        bool(late) and all(x <= CRON_LATE_S for x in late),
+        observed=observed,
+        run_ids=cron_runs,
+    )
+
+
+@sleep_and_timers.rubric
+def _(ev: Evidence) -> Rating:
+    sleeps = ["sleep-wakes-on-time", "sleep-until-wakes-on-time"]
+    early = [k for k in ("sleep-never-early", "until-never-early") if not ev.passed(k)]
+    if early:
+        return Rating(
+            stars=1 if len(early) == 2 else 2,
+            reason=t(
+                "sleeping runs did not all complete, or woke before the requested time: {checks}",
+                checks=", ".join(early),
+            ),
+            drivers=early,
+        )
+    inaccurate = [k for k in sleeps if not ev.passed(k)]
+    if inaccurate:
+        return Rating(
+            stars=3,
+            reason=t(
+                "durable sleeps resume, but later than 2 s after the requested time: {checks}",
+                checks=", ".join(inaccurate),
+            ),
+            drivers=inaccurate,
+        )
+    if not ev.passed("cron-fires"):
+        return Rating(
+            stars=3,
+            reason=t("durable sleeps are accurate, but the cron-triggered function did not fire"),
+            drivers=["cron-fires"],
+        )
+    if not ev.passed("cron-on-schedule"):
+        return Rating(
+            stars=4,
+            reason=t("durable sleeps are accurate; cron firings came late after their minute"),
+            drivers=["cron-on-schedule"],
+        )
+    medians = []
+    for key in ("sleep-error-median", "until-error-median"):
+        with contextlib.suppress(KeyError):
+            medians.append(ev.value(key))
+    return Rating(
+        stars=5,
+        reason=t(
+            "step.sleep and step.sleep_until resume within 2 s of the requested time (median "
+            "error at most {ms:.0f} ms), never early, and a cron schedule fires on its minute",
+            ms=max(medians, default=0.0) * 1000,
+        ),
+        drivers=[*sleeps, "cron-fires", "cron-on-schedule"],
+    )
+
+
+# ═══ WF-06 Queue and rate control ══════════════════════════════════════════════════════════════
+# One function per flow-control option, each doing simulated I/O (asyncio.sleep) and recording
+# when its work really started and ended. The probe sends bursts of events and measures what
+# the dev server let through, when, and how many at once.
+
+
+async def simulated_io(ctx: inngest.Context, effect: str, label: str, seconds: float) -> None:
+    """Work that waits on I/O for ``seconds``, recorded with its real start and end."""
+    started = time.time()
+    await asyncio.sleep(seconds)  # never time.sleep here: it would block every run in the app
+    side_effects.executed(
+        ctx.event,
+        effect,
+        {"label": label, "start": started, "end": time.time(), "key": ctx.event.data.get("key")},
+    )
+
+
+class SupplierSync(BaseModel):
+    seq: int
+    key: str  # the customer: the concurrency key where there is one
+    work_s: float
+
+
+def _inventory_sync(fn_id: str, concurrency: list[inngest.Concurrency] | None) -> Any:
+    @inngest_client.create_function(
+        fn_id=fn_id, trigger=inngest.TriggerEvent(event=f"wf06/{fn_id}"), concurrency=concurrency
+    )
+    async def sync_inventory(ctx: inngest.Context) -> None:
+        job = SupplierSync.model_validate(ctx.event.data)
+
+        async def call_supplier() -> None:
+            await simulated_io(ctx, fn_id, f"{job.key}#{job.seq}", job.work_s)
+
+        await ctx.step.run("call-supplier", call_supplier)
+
+    return sync_inventory
+
+
+CONCURRENCY_LIMIT = 2
+sync_inventory = _inventory_sync("wf06-sync-inventory", None)  # the control: no limit
+sync_inventory_limited = _inventory_sync(
+    "wf06-sync-inventory-limited", [inngest.Concurrency(limit=CONCURRENCY_LIMIT)]
+)
+sync_inventory_per_customer = _inventory_sync(
+    "wf06-sync-inventory-per-customer", [inngest.Concurrency(limit=1, key="event.data.key")]
+)
+
+
+class Numbered(BaseModel):
+    seq: int  # the event's place in its burst
+
+
+THROTTLE = inngest.Throttle(limit=1, period=timedelta(seconds=2))  # burst: the SDK default
+
+
+@inngest_client.create_function(
+    fn_id="wf06-send-sms",
+    trigger=inngest.TriggerEvent(event="wf06/sms.requested"),
+    throttle=THROTTLE,
+)
+async def send_sms(ctx: inngest.Context) -> None:
+    seq = Numbered.model_validate(ctx.event.data).seq
+
+    async def call_sms_gateway() -> None:
+        await simulated_io(ctx, "sms", f"sms#{seq}", 0.2)
+
+    await ctx.step.run("call-sms-gateway", call_sms_gateway)
+
+
+RATE_LIMIT = inngest.RateLimit(limit=3, period=timedelta(seconds=6))
+
+
+@inngest_client.create_function(
+    fn_id="wf06-refresh-dashboard",
+    trigger=inngest.TriggerEvent(event="wf06/dashboard.changed"),
+    rate_limit=RATE_LIMIT,
+)
+async def refresh_dashboard(ctx: inngest.Context) -> int:
+    seq = Numbered.model_validate(ctx.event.data).seq
+    side_effects.executed(ctx.event, "refresh", seq)
+    return seq
+
+
+DEBOUNCE = inngest.Debounce(period=timedelta(seconds=2))
+
+
+@inngest_client.create_function(
+    fn_id="wf06-reindex-search",
+    trigger=inngest.TriggerEvent(event="wf06/document.edited"),
+    debounce=DEBOUNCE,
+)
+async def reindex_search(ctx: inngest.Context) -> int:
+    # The event the run got: with debounce, the last of the burst.
+    seq = Numbered.model_validate(ctx.event.data).seq
+    side_effects.executed(ctx.event, "reindex", {"seq": seq, "start": time.time()})
+    return seq
+
+
+BATCH = inngest.Batch(max_size=5, timeout=timedelta(seconds=3))
+
+
+@inngest_client.create_function(
+    fn_id="wf06-import-rows",
+    trigger=inngest.TriggerEvent(event="wf06/row.uploaded"),
+    batch_events=BATCH,
+)
+async def import_rows(ctx: inngest.Context) -> int:
+    seqs = [Numbered.model_validate(event.data).seq for event in ctx.events]
+    side_effects.executed(ctx.event, "import", {"seqs": seqs, "start": time.time()})
+    return len(seqs)
+
+
+class InvoiceRender(BaseModel):
+    name: str
+    plan: str  # "enterprise" invoices go first
+    priority: int  # the same wish as a number of seconds, for Priority(run="event.data.priority")
+    work_s: float
+
+
+def _invoice_renderer(fn_id: str, priority: str) -> Any:
+    @inngest_client.create_function(
+        fn_id=fn_id,
+        trigger=inngest.TriggerEvent(event=f"wf06/{fn_id}"),
+        concurrency=[inngest.Concurrency(limit=1)],  # one at a time, so a backlog forms
+        priority=inngest.Priority(run=priority),
+    )
+    async def render_invoice(ctx: inngest.Context) -> None:
+        job = InvoiceRender.model_validate(ctx.event.data)
+
+        async def render() -> None:
+            side_effects.executed(ctx.event, f"{fn_id}:started", job.name)
+            await simulated_io(ctx, fn_id, job.name, job.work_s)
+
+        await ctx.step.run("render", render)
+
+    return render_invoice
+
+
+# The docs give both expression forms as examples: a condition with integer literals, and a
+# number read from the event ("where event.data.priority is an int").
+PRIORITY_BY_PLAN = "event.data.plan == 'enterprise' ? 600 : 0"
+PRIORITY_BY_FIELD = "event.data.priority"
+render_invoice = _invoice_renderer("wf06-render-invoice", PRIORITY_BY_PLAN)
+render_invoice_by_field = _invoice_renderer("wf06-render-invoice-by-field", PRIORITY_BY_FIELD)
+
+
+class ExportRequested(BaseModel):
+    name: str
+    work_s: float
+
+
+@inngest_client.create_function(
+    fn_id="wf06-nightly-export",
+    trigger=inngest.TriggerEvent(event="wf06/export.requested"),
+    singleton=inngest.Singleton(mode="skip"),  # a second export while one runs is dropped
+)
+async def nightly_export(ctx: inngest.Context) -> str:
+    job = ExportRequested.model_validate(ctx.event.data)
+
+    async def export() -> None:
+        side_effects.executed(ctx.event, "export-started", job.name)
+        await simulated_io(ctx, "export", job.name, job.work_s)
+
+    await ctx.step.run("export", export)
+    return job.name
+
+
+@inngest_client.create_function(
+    fn_id="wf06-rebuild-cache",
+    trigger=inngest.TriggerEvent(event="wf06/cache.stale"),
+    singleton=inngest.Singleton(mode="cancel"),  # a newer rebuild replaces the running one
+)
+async def rebuild_cache(ctx: inngest.Context) -> str:
+    job = ExportRequested.model_validate(ctx.event.data)
+
+    async def rebuild() -> None:
+        side_effects.executed(ctx.event, "rebuild-started", job.name)
+        await simulated_io(ctx, "rebuild", job.name, job.work_s)
+
+    async def publish() -> None:
+        side_effects.executed(ctx.event, "publish", job.name)
+
+    await ctx.step.run("rebuild", rebuild)
+    await ctx.step.run("publish", publish)
+    return job.name
+
+
+WF06_FUNCTIONS = [
+    sync_inventory,
+    sync_inventory_limited,
+    sync_inventory_per_customer,
+    send_sms,
+    refresh_dashboard,
+    reindex_search,
+    import_rows,
+    render_invoice,
+    render_invoice_by_field,
+    nightly_export,
+    rebuild_cache,
+]
+
+
+def _measure_concurrency(probe: Probe) -> None:
+    work_s, per_function = 1.5, 6
+    customers = ["a", "a", "a", "b", "b", "b"]
+    functions = [sync_inventory, sync_inventory_limited, sync_inventory_per_customer]
+    bursts = {
+        fn.id: probe.send_burst(
+            f"wf06/{fn.local_id}",
+            [{"seq": i, "key": customers[i], "work_s": work_s} for i in range(per_function)],
+        )
+        for fn in functions
+    }
+    spans: dict[str, list[timeline.Interval]] = {}
+    runs: dict[str, list[str]] = {}
+    for fn in functions:
+        found = probe.function_runs(fn, since=bursts[fn.id].origin, count=per_function, timeout=40)
+        runs[fn.id] = [r.id for r in found]
+        spans[fn.id] = timeline.intervals(probe.effect_values(fn.local_id), key="key")
+
+    def observed(fn: Any) -> dict[str, Any]:
+        return {
+            "max at once": timeline.max_overlap(spans[fn.id]),
+            "max at once per key": timeline.max_overlap_by_key(spans[fn.id]),
+            "executions": len(spans[fn.id]),
+            "timeline ms [customer#seq, start, end, key]": timeline.compact(
+                spans[fn.id], bursts[fn.id].origin
+            ),
+        }
+
+    free = timeline.max_overlap(spans[sync_inventory.id])
+    limited = timeline.max_overlap(spans[sync_inventory_limited.id])
+    per_key = timeline.max_overlap_by_key(spans[sync_inventory_per_customer.id])
+    keyed_total = timeline.max_overlap(spans[sync_inventory_per_customer.id])
+    note = t(
+        "most {what} steps running at once in the app, {n} runs of {work:g} s sent in one burst",
+        what="unlimited",
+        n=per_function,
+        work=work_s,
+    )
+    probe.measure("concurrency-unlimited-max", free, "steps at once", note)
+    probe.measure(
+        "concurrency-limited-max",
+        limited,
+        "steps at once",
+        t(
+            "most steps running at once with Concurrency(limit={limit}), {n} runs of {work:g} s "
+            "sent in one burst",
+            limit=CONCURRENCY_LIMIT,
+            n=per_function,
+            work=work_s,
+        ),
+    )
+    probe.check(
+        "concurrency-overlap-observable",
+        t(
+            "without a limit, runs sent together really overlap (the measurement can see "
+            "concurrency)"
+        ),
+        free >= per_function - 1 and len(spans[sync_inventory.id]) == per_function,
+        observed=observed(sync_inventory),
+        expected=f"{per_function} at once",
+        run_ids=runs[sync_inventory.id],
+    )
+    probe.check(
+        "concurrency-limit-held",
+        t(
+            "Concurrency(limit={limit}) never lets more than {limit} steps run at once",
+            limit=CONCURRENCY_LIMIT,
+        ),
+        limited <= CONCURRENCY_LIMIT and len(spans[sync_inventory_limited.id]) == per_function,
+        observed=observed(sync_inventory_limited),
+        expected=f"at most {CONCURRENCY_LIMIT} at once, all {per_function} runs done",
+        run_ids=runs[sync_inventory_limited.id],
+    )
+    probe.check(
+        "concurrency-limit-used",
+        t(
+            "Concurrency(limit={limit}) lets {limit} steps run at once when work is waiting",
+            limit=CONCURRENCY_LIMIT,
+        ),
+        limited == CONCURRENCY_LIMIT,
+        observed={"max at once": limited},
+        expected=str(CONCURRENCY_LIMIT),
+        run_ids=runs[sync_inventory_limited.id],
+    )
+    probe.check(
+        "concurrency-key-isolated",
+        t("a keyed limit of 1 serialises each key's runs while different keys run side by side"),
+        all(v <= 1 for v in per_key.values()) and keyed_total == len(per_key) == 2,
+        observed=observed(sync_inventory_per_customer),
+        expected="1 at once per customer, 2 at once overall",
+        run_ids=runs[sync_inventory_per_customer.id],
+    )
+
+
+def _measure_throttle(probe: Probe) -> None:
+    events = 4
+    burst = probe.send_burst("wf06/sms.requested", [{"seq": i} for i in range(events)])
+    runs = probe.function_runs(send_sms, since=burst.origin, count=events, timeout=40)
+    spans = timeline.intervals(probe.effect_values("sms"))
+    starts = [s.start for s in spans]
+    period = THROTTLE.period.total_seconds() if isinstance(THROTTLE.period, timedelta) else 0.0
+    emission = period / THROTTLE.limit  # the documented spacing: period / limit
+    gaps = timeline.gaps(starts)
+    burst_allowance = THROTTLE.burst or 1
+    immediate = sum(1 for s in starts if s - burst.origin < emission * 0.5)
+    spaced = gaps[max(immediate - 1, 0) :]  # the gaps after the starts that came at once
+    observed = {
+        "start ms after burst": timeline.offsets(starts, burst.origin),
+        "gaps s": [round(g, 3) for g in gaps],
+        "starts in any 2 s window (max)": timeline.max_in_window(starts, period),
+        "statuses": [r.status for r in runs],
+    }
+    probe.measure(
+        "throttle-gap-median",
+        round(float(timeline.spread(gaps).get("median", 0.0)), 3),
+        "s",
+        t(
+            "median gap between run starts under Throttle(limit={limit}, period={period:g} s), "
+            "{n} events sent in one burst",
+            limit=THROTTLE.limit,
+            period=period,
+            n=events,
+        ),
+    )
+    probe.check(
+        "throttle-keeps-every-event",
+        t("throttling delays runs but loses none: every event of the burst runs"),
+        len(runs) == events
+        and all(r.status == "COMPLETED" for r in runs)
+        and sorted(s.label for s in spans) == sorted(f"sms#{i}" for i in range(events)),
+        observed=observed,
+        expected=f"{events} completed runs",
+        run_ids=[r.id for r in runs],
+    )
+    probe.check(
+        "throttle-spreads-starts",
+        t(
+            "after those that start at once, throttled runs start about period/limit ({s:g} s) "
+            "apart",
+            s=emission,
+        ),
+        len(spaced) >= 2 and all(g >= emission * 0.8 for g in spaced),
+        observed=observed,
+        expected=f"gaps of about {emission:g} s",
+        run_ids=[r.id for r in runs],
+    )
+    probe.check(
+        "throttle-burst-as-documented",
+        t(
+            "no more runs start at once than the burst allows (burst {burst})",
+            burst=burst_allowance,
+        ),
+        immediate <= burst_allowance,
+        observed={"started within half a period of the burst": immediate, **observed},
+        expected=f"at most {burst_allowance} (the docs: burst 1 smooths starts over the period)",
+        run_ids=[r.id for r in runs],
+    )
+
+
+def _measure_rate_limit(probe: Probe) -> None:
+    period = RATE_LIMIT.period.total_seconds() if isinstance(RATE_LIMIT.period, timedelta) else 0.0
+    instant, paced, spacing = 6, 12, 0.5
+    burst = probe.send_burst("wf06/dashboard.changed", [{"seq": i} for i in range(instant)])
+    stream = probe.send_burst(
+        "wf06/dashboard.changed",
+        [{"seq": instant + i} for i in range(paced)],
+        spacing_s=spacing,
+    )
+    sent_at = dict(enumerate([*burst.sent_at, *stream.sent_at]))
+    runs = probe.function_runs(
+        refresh_dashboard, since=burst.origin, count=1, timeout=30, settle=3.0
+    )
+    admitted = [int(r.output) for r in runs if isinstance(r.output, int)]
+    executed = probe.effect_values("refresh")
+    admitted_times = [sent_at[seq] for seq in admitted if seq in sent_at]
+    in_window = timeline.max_in_window(admitted_times, period)
+    from_burst = sum(1 for seq in admitted if seq < instant)
+    observed = {
+        "events sent": instant + paced,
+        "runs": len(runs),
+        "admitted seqs (0-5 at once, 6-17 paced 0.5 s apart)": sorted(admitted),
+        "admitted send ms after burst": timeline.offsets(admitted_times, burst.origin),
+        "max admitted in any 6 s window": in_window,
+        "executions": sorted(executed),
+    }
+    probe.measure(
+        "rate-limit-runs",
+        len(runs),
+        "runs",
+        t(
+            "runs started by {n} events ({instant} at once, then {paced} every {spacing:g} s) "
+            "under RateLimit(limit={limit}, period={period:g} s)",
+            n=instant + paced,
+            instant=instant,
+            paced=paced,
+            spacing=spacing,
+            limit=RATE_LIMIT.limit,
+            period=period,
+        ),
+    )
+    probe.measure(
+        "rate-limit-instant-burst-admitted",
+        from_burst,
+        "runs",
+        t("runs started by the {n} events sent at one instant", n=instant),
+    )
+    probe.check(
+        "rate-limit-drops-excess",
+        t("events beyond the rate limit start no run, now or later"),
+        0 < len(runs) < instant + paced and sorted(executed) == sorted(admitted),
+        observed=observed,
+        expected="fewer runs than events; dropped events never run",
+        run_ids=[r.id for r in runs],
+    )
+    probe.check(
+        "rate-limit-within-limit",
+        t(
+            "no {period:g} s window admits more than {limit} runs",
+            period=period,
+            limit=RATE_LIMIT.limit,
+        ),
+        0 < in_window <= RATE_LIMIT.limit,
+        observed=observed,
+        expected=f"at most {RATE_LIMIT.limit}",
+        run_ids=[r.id for r in runs],
+    )
+
+
+def _measure_debounce(probe: Probe) -> None:
+    period = DEBOUNCE.period.total_seconds() if isinstance(DEBOUNCE.period, timedelta) else 0.0
+    events, spacing = 5, 0.4
+    burst = probe.send_burst(
+        "wf06/document.edited", [{"seq": i} for i in range(events)], spacing_s=spacing
+    )
+    runs = probe.function_runs(reindex_search, since=burst.origin, count=1, timeout=30, settle=3.0)
+    executed = probe.effect_values("reindex")
+    delay = executed[0]["start"] - burst.last if executed else None
+    observed = {
+        "events": events,
+        "runs": len(runs),
+        "seq each run got": [e["seq"] for e in executed],
+        "run start ms after the first event": [
+            timeline.ms(e["start"], burst.origin) for e in executed
+        ],
+        "last event ms after the first": timeline.ms(burst.last, burst.origin),
+    }
+    if delay is not None:
+        probe.measure(
+            "debounce-delay",
+            round(delay, 3),
+            "s",
+            t(
+                "from the last event to the debounced run's start, Debounce(period={period:g} s), "
+                "{n} events {spacing:g} s apart (one run)",
+                period=period,
+                n=events,
+                spacing=spacing,
+            ),
+        )
+    probe.check(
+        "debounce-one-run",
+        t("a burst of events within the debounce period starts one run"),
+        len(runs) == 1 and len(executed) == 1,
+        observed=observed,
+        expected="1 run",
+        run_ids=[r.id for r in runs],
+    )
+    probe.check(
+        "debounce-last-event",
+        t("the debounced run gets the last event of the burst"),
+        [e["seq"] for e in executed] == [events - 1],
+        observed=observed,
+        expected=f"seq {events - 1}",
+        run_ids=[r.id for r in runs],
+    )
+    probe.check(
+        "debounce-delay",
+        t("the debounced run starts about one period ({s:g} s) after the last event", s=period),
+        delay is not None and period * 0.8 <= delay <= period + 3,
+        observed={"delay s": round(delay, 3) if delay is not None else None, **observed},
+        expected=f"{period:g} s to {period + 3:g} s",
+        run_ids=[r.id for r in runs],
+    )
+
+
+def _measure_batching(probe: Probe) -> None:
+    timeout = BATCH.timeout.total_seconds() if isinstance(BATCH.timeout, timedelta) else 0.0
+    events = 12
+    full, rest = divmod(events, BATCH.max_size)
+    burst = probe.send_burst("wf06/row.uploaded", [{"seq": i} for i in range(events)])
+    runs = probe.function_runs(
+        import_rows, since=burst.origin, count=full + 1, timeout=30, settle=2.0
+    )
+    batches = sorted(probe.effect_values("import"), key=lambda b: b["start"])
+    sizes = [len(b["seqs"]) for b in batches]
+    every = sorted(seq for b in batches for seq in b["seqs"])
+    partial = [b for b in batches if len(b["seqs"]) < BATCH.max_size]
+    flush_s = partial[0]["start"] - burst.origin if partial else None
+    observed = {
+        "batch sizes": sizes,
+        "batches [start ms after burst, seqs]": [
+            [timeline.ms(b["start"], burst.origin), b["seqs"]] for b in batches
+        ],
+        "runs": len(runs),
+    }
+    if flush_s is not None:
+        probe.measure(
+            "batch-timeout-flush",
+            round(flush_s, 3),
+            "s",
+            t(
+                "from the burst to the start of the partial batch, Batch(max_size={size}, "
+                "timeout={timeout:g} s), {n} events in one burst",
+                size=BATCH.max_size,
+                timeout=timeout,
+                n=events,
+            ),
+        )
+    probe.check(
+        "batch-max-size",
+        t("a burst is split into batches of at most max_size ({size}) events", size=BATCH.max_size),
+        sorted(sizes, reverse=True) == [BATCH.max_size] * full + ([rest] if rest else []),
+        observed=observed,
+        expected=str([BATCH.max_size] * full + ([rest] if rest else [])),
+        run_ids=[r.id for r in runs],
+    )
+    probe.check(
+        "batch-every-event-once",
+        t("every event of the burst is in exactly one batch"),
+        every == list(range(events)),
+        observed={"events in batches": every},
+        expected=f"0..{events - 1}, once each",
+        run_ids=[r.id for r in runs],
+    )
+    probe.check(
+        "batch-timeout-flush",
+        t("a partial batch runs once the batch timeout ({s:g} s) passes", s=timeout),
+        flush_s is not None and timeout * 0.8 <= flush_s <= timeout + 3,
+        observed={"partial batch started s after burst": flush_s, **observed},
+        expected=f"{timeout:g} s to {timeout + 3:g} s",
+        run_ids=[r.id for r in runs],
+    )
+
+
+def _measure_priority(probe: Probe) -> None:
+    functions = {
+        "priority-overtakes-backlog": (render_invoice, PRIORITY_BY_PLAN),
+        "priority-from-event-field": (render_invoice_by_field, PRIORITY_BY_FIELD),
+    }
+
+    def invoices(names: list[str], plan: str, work_s: float) -> list[dict[str, Any]]:
+        priority = 600 if plan == "enterprise" else 0
+        return [{"name": n, "plan": plan, "priority": priority, "work_s": work_s} for n in names]
+
+    origins = {}
+    for fn, _ in functions.values():
+        origins[fn.id] = probe.send_burst(
+            f"wf06/{fn.local_id}", invoices(["blocker"], "free", 1.5)
+        ).origin
+    for fn, _ in functions.values():
+        if not probe.wait_for_effect(f"{fn.local_id}:started", timeout=20):
+            raise RuntimeError(f"{fn.id}: the first invoice never started; no backlog can form")
+    for fn, _ in functions.values():
+        probe.send_burst(
+            f"wf06/{fn.local_id}", invoices([f"free-{i}" for i in range(1, 5)], "free", 0.5)
+        )
+    time.sleep(0.2)  # the enterprise invoice comes last, behind the whole backlog
+    for fn, _ in functions.values():
+        probe.send_burst(f"wf06/{fn.local_id}", invoices(["enterprise"], "enterprise", 0.5))
+    for key, (fn, expression) in functions.items():
+        runs = probe.function_runs(fn, since=origins[fn.id], count=6, timeout=40)
+        order = probe.effect_values(f"{fn.local_id}:started")
+        spans = timeline.intervals(probe.effect_values(fn.local_id))
+        probe.check(
+            key,
+            t(
+                "Priority(run={expression}) starts an enterprise invoice sent after a backlog "
+                "before the backlog",
+                expression=expression,
+            ),
+            order[:2] == ["blocker", "enterprise"] and len(order) == 6,
+            observed={
+                "start order": order,
+                "timeline ms [name, start, end]": timeline.compact(spans, origins[fn.id]),
+            },
+            expected="blocker, enterprise, then the free ones",
+            run_ids=[r.id for r in runs],
+        )
+
+
+def _measure_singletons(probe: Probe) -> None:
+    # Skip: a second and third export while the first runs are dropped; a later one runs.
+    first = probe.send_burst("wf06/export.requested", [{"name": "first", "work_s": 2.5}])
+    if not probe.wait_for_effect("export-started", timeout=20):
+        raise RuntimeError("the first export never started; cannot test singleton skip")
+    during = probe.send_burst(
+        "wf06/export.requested", [{"name": n, "work_s": 0.2} for n in ("second", "third")]
+    )
+    probe.function_runs(nightly_export, since=first.origin, count=1, timeout=20)
+    later = probe.send_burst("wf06/export.requested", [{"name": "later", "work_s": 0.2}])
+    runs = probe.function_runs(nightly_export, since=first.origin, count=2, timeout=20, settle=1.0)
+    during_runs = probe.api.runs_for_events(during.event_ids)
+    outputs = sorted(str(r.output) for r in runs if r.status == "COMPLETED")
+    probe.check(
+        "singleton-skip",
+        t("in skip mode, events that arrive while a run is active start no run; later ones do"),
+        outputs == ["first", "later"]
+        and all(r.status == "SKIPPED" for r in during_runs)
+        and sorted(probe.effect_values("export-started")) == ["first", "later"],
+        observed={
+            "completed runs": outputs,
+            "statuses of runs for the events sent during the first": [
+                r.status for r in during_runs
+            ],
+            "exports started": probe.effect_values("export-started"),
+            "later event ms after first": timeline.ms(later.origin, first.origin),
+        },
+        expected="first and later ran; second and third started nothing",
+        run_ids=[r.id for r in runs],
+    )
+
+    # Cancel: a newer rebuild cancels the running one, which never publishes.
+    old = probe.send_burst("wf06/cache.stale", [{"name": "old", "work_s": 2.0}])
+    old_run = probe.run_of(*old.event_ids)
+    if not probe.wait_for_effect("rebuild-started", timeout=20):
+        raise RuntimeError("the first rebuild never started; cannot test singleton cancel")
+    new = probe.send_burst("wf06/cache.stale", [{"name": "new", "work_s": 0.2}])
+    new_run = probe.run_of(*new.event_ids)
+    old_final, new_final = probe.wait(old_run, timeout=20), probe.wait(new_run, timeout=20)
+    probe.check(
+        "singleton-cancel",
+        t("in cancel mode, a new event cancels the active run and runs in its place"),
+        old_final.status == "CANCELLED"
+        and new_final.status == "COMPLETED"
+        and probe.effect_values("publish") == ["new"],
+        observed={
+            "old run": old_final.status,
+            "new run": new_final.status,
+            "published": probe.effect_values("publish"),
+            "rebuilds started": probe.effect_values("rebuild-started"),
+        },
+        expected="old CANCELLED (never published), new COMPLETED",
+        run_ids=[old_run, new_run],
+    )
+
+
+@suite.item("WF-06", functions=WF06_FUNCTIONS, timeout=180)
+def queue_and_rate_control(probe: Probe) -> None:
+    for measure in (
+        _measure_concurrency,
+        _measure_throttle,
+        _measure_rate_limit,
+        _measure_debounce,
+        _measure_batching,
+        _measure_priority,
+        _measure_singletons,
+    ):
+        probe.new_scenario()
+        measure(probe)
+
+
+# Each option's documented job; an option "behaves as documented" when all its checks pass.
+FLOW_CONTROL_OPTIONS: dict[str, list[str]] = {
+    "concurrency": ["concurrency-limit-held", "concurrency-key-isolated"],
+    "throttle": ["throttle-keeps-every-event", "throttle-spreads-starts"],
+    "rate-limit": ["rate-limit-drops-excess", "rate-limit-within-limit"],
+    "debounce": ["debounce-one-run", "debounce-last-event", "debounce-delay"],
+    "batching": ["batch-max-size", "batch-every-event-once", "batch-timeout-flush"],
+    "priority": ["priority-overtakes-backlog"],
+    "singleton": ["singleton-skip", "singleton-cancel"],
+}
+# Details beyond an option's main job: a miss costs a star only when everything else holds.
+FLOW_CONTROL_DETAILS = [
+    "concurrency-limit-used",
+    "throttle-burst-as-documented",
+    "priority-from-event-field",
+]
+
+
+def _flow_control_advice(details: list[str]) -> Msg:
+    priority = "priority-from-event-field" in details
+    throttle = "throttle-burst-as-documented" in details
+    if priority and throttle:
+        return t(
+            "Make Priority.run expressions return an integer explicitly (int(event.data.x), or a "
+            "condition with integer literals): a number read straight from event data is "
+            "silently ignored. Expect a throttle to start burst + 1 runs at once before it "
+            "spaces them out"
+        )
+    if priority:
+        return t(
+            "Make Priority.run expressions return an integer explicitly (int(event.data.x), or a "
+            "condition with integer literals): a number read straight from event data is "
+            "silently ignored"
+        )
+    if throttle:
+        return t("Expect a throttle to start burst + 1 runs at once before it spaces them out")
+    return t("Measure the flow-control details listed before relying on them")
+
+
+@queue_and_rate_control.rubric
+def _(ev: Evidence) -> Rating:
+    if not ev.passed("concurrency-overlap-observable"):
+        return Rating(
+            stars=2,
+            reason=t(
+                "runs of a function without limits did not overlap: the queue ran them one "
+                "at a time"
+            ),
+            drivers=["concurrency-overlap-observable"],
+        )
+    if not ev.passed("concurrency-limit-held"):
+        return Rating(
+            stars=2,
+            reason=t("a concurrency limit was exceeded"),
+            drivers=["concurrency-limit-held"],
+        )
+    failed = [k for checks in FLOW_CONTROL_OPTIONS.values() for k in checks if not ev.passed(k)]
+    broken = [o for o, checks in FLOW_CONTROL_OPTIONS.items() if any(k in failed for k in checks)]
+    if broken:
+        return Rating(
+            stars=4 if len(broken) == 1 else 3 if len(broken) <= 3 else 2,
+            reason=t(
+                "{ok} of {total} flow-control options did what their documentation says; "
+                "failed: {checks}",
+                ok=len(FLOW_CONTROL_OPTIONS) - len(broken),
+                total=len(FLOW_CONTROL_OPTIONS),
+                checks=", ".join(failed),
+            ),
+            drivers=failed,
+            advice=t(
+                "Test the flow-control options you rely on against your own traffic "
+                "pattern before depending on the documented behaviour"
+            ),
+        )
+    details = [k for k in FLOW_CONTROL_DETAILS if not ev.passed(k)]
+    all_checks = [k for checks in FLOW_CONTROL_OPTIONS.values() for k in checks]
+    if details:
+        return Rating(
+            stars=4,
+            reason=t(
+                "all {total} flow-control options did their job, measured; details differ from "
+                "the documentation: {checks}",
+                total=len(FLOW_CONTROL_OPTIONS),
+                checks=", ".join(details),
+            ),
+            drivers=[*details, *all_checks],
+            advice=_flow_control_advice(details),
+        )
+    return Rating(
+        stars=5,
+        reason=t(
+            "all {total} flow-control options (concurrency with keys, throttle, rate limit, "
+            "debounce, batching, priority, singleton) behaved as documented, measured from when "
+            "work really ran",
+            total=len(FLOW_CONTROL_OPTIONS),
+        ),
+        drivers=all_checks,
     )
 
 

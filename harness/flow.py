@@ -58,8 +58,8 @@ def send_burst(
         raise ValueError("a burst needs at least one event")
     if spacing_s <= 0:
         sent = time.time()
-        ids = api.send_many([{"name": name, "data": dict(p)} for p in payloads])
-        return Burst(name, ids, [sent] * len(ids))
+        at_once = api.send_many([{"name": name, "data": dict(p)} for p in payloads])
+        return Burst(name, at_once, [sent] * len(at_once))
     ids: list[str] = []
     sent_at: list[float] = []
     start = time.monotonic()

@@ -12,6 +12,7 @@ origin (usually the moment a burst of events was sent), see :func:`compact`.
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -91,7 +92,7 @@ def wall_time(spans: Sequence[Interval]) -> float:
 def gaps(times: Iterable[float]) -> list[float]:
     """Differences between consecutive times, in time order."""
     ordered = sorted(times)
-    return [b - a for a, b in zip(ordered, ordered[1:], strict=False)]
+    return [b - a for a, b in itertools.pairwise(ordered)]
 
 
 def max_in_window(times: Iterable[float], window: float) -> int:

@@ -193,18 +193,27 @@ def step_definition(probe: Probe) -> None:
         expected="CarrierQuote",
         run_ids=[run.id],
     )
+    untyped = {
+        "status": untyped_run.status,
+        "output": untyped_run.output,
+        "error": untyped_run.error,
+    }
     probe.check(
-        "model-without-output-type",
+        "model-without-output-type-round-trips",
+        t("without output_type, a step returning a Pydantic model gives the model back"),
+        untyped_run.output == "CarrierQuote",
+        observed=untyped,
+        expected="CarrierQuote (the type checker accepts the code)",
+        run_ids=[untyped_run.id],
+    )
+    probe.check(
+        "model-without-output-type-never-silent",
         t(
             "without output_type, a step returning a Pydantic model comes back as the model or "
-            "fails loudly, never as another type"
+            "fails loudly, never silently as another type"
         ),
         untyped_run.output == "CarrierQuote" or untyped_run.status == "FAILED",
-        observed={
-            "status": untyped_run.status,
-            "output": untyped_run.output,
-            "error": untyped_run.error,
-        },
+        observed=untyped,
         expected="CarrierQuote, or a failed run naming the problem",
         run_ids=[untyped_run.id],
     )
@@ -293,26 +302,36 @@ def _(ev: Evidence) -> Rating:
             ),
             drivers=["sync-handler", "sync-function"],
         )
-    untyped_pitfall = ev.failed("model-without-output-type")
+    if not ev.passed("model-without-output-type-never-silent"):
+        return Rating(
+            stars=4,
+            reason=t(
+                "steps work in every form tried, but a model returned without output_type "
+                "silently came back as another type"
+            ),
+            drivers=["model-without-output-type-never-silent"],
+            advice=t("Pass output_type whenever a step returns a model"),
+        )
+    untyped_pitfall = ev.failed("model-without-output-type-round-trips")
     loop_pitfall = ev.failed("sync-handler-off-event-loop")
     pitfalls = [
         key
         for key, failed in (
-            ("model-without-output-type", untyped_pitfall),
+            ("model-without-output-type-round-trips", untyped_pitfall),
             ("sync-handler-off-event-loop", loop_pitfall),
         )
         if failed
     ]
     if untyped_pitfall and loop_pitfall:
-        advice = t(
-            "Pass output_type whenever a step returns a model (without it the replayed value is a "
-            "plain dict, although the type checker says otherwise), and keep sync step handlers "
-            "inside async functions non-blocking: they run on the event loop"
+        advice: Msg | None = t(
+            "Pass output_type whenever a step returns a model: without it the step fails at run "
+            "time, although the type checker accepts the code. Keep sync step handlers inside "
+            "async functions non-blocking: they run on the event loop"
         )
     elif untyped_pitfall:
         advice = t(
-            "Pass output_type whenever a step returns a model: without it the replayed value is a "
-            "plain dict, although the type checker says otherwise"
+            "Pass output_type whenever a step returns a model: without it the step fails at run "
+            "time, although the type checker accepts the code"
         )
     elif loop_pitfall:
         advice = t(
@@ -1176,7 +1195,10 @@ def sleep_and_timers(probe: Probe) -> None:
         )
         probe.check(
             f"{mode}-never-early",
-            t("no run woke up before the requested time ({mode})", mode=mode),
+            t(
+                "no run woke up before the requested time ({call})",
+                call="step.sleep" if mode == "sleep" else "step.sleep_until",
+            ),
             completed and all(e >= -0.05 for e in errors),
             observed=samples,
             run_ids=[runs[(mode, d)].id for d in SLEEP_DELAYS_S],
@@ -1511,8 +1533,7 @@ def _measure_concurrency(probe: Probe) -> None:
     per_key = timeline.max_overlap_by_key(spans[sync_inventory_per_customer.id])
     keyed_total = timeline.max_overlap(spans[sync_inventory_per_customer.id])
     note = t(
-        "most {what} steps running at once in the app, {n} runs of {work:g} s sent in one burst",
-        what="unlimited",
+        "most steps running at once without a limit, {n} runs of {work:g} s sent in one burst",
         n=per_function,
         work=work_s,
     )

@@ -48,7 +48,8 @@ def test_every_wf_item_has_a_rubric(wf: ModuleType) -> None:
 WF01 = [
     "async-handler-with-arguments",
     "typed-model-output",
-    "model-without-output-type",
+    "model-without-output-type-round-trips",
+    "model-without-output-type-never-silent",
     "repeated-step-id",
     "sync-handler",
     "sync-handler-off-event-loop",
@@ -61,8 +62,10 @@ WF01 = [
     [
         ([], 5, False),
         (["sync-handler-off-event-loop"], 5, True),  # a pitfall: advice, not a lost star
-        (["model-without-output-type"], 5, True),
-        (["model-without-output-type", "sync-handler-off-event-loop"], 5, True),
+        (["model-without-output-type-round-trips"], 5, True),  # it fails loudly: advice
+        # What SDK 0.5.19 does on the dev server: both pitfalls.
+        (["model-without-output-type-round-trips", "sync-handler-off-event-loop"], 5, True),
+        (["model-without-output-type-never-silent"], 4, True),  # a silent type change
         (["sync-function"], 4, False),
         (["sync-handler"], 4, False),
         (["repeated-step-id"], 3, False),

@@ -1210,7 +1210,7 @@ def sleep_and_timers(probe: Probe) -> None:
     probe.say("waiting for the every-minute cron to fire")
     deadline = registered + CRON_WAIT_S
     while not probe.ledger.count(CRON_FIRED) and time.time() < deadline:
-        time.sleep(min(1.0, probe.bound(deadline - time.time())))
+        time.sleep(min(1.0, probe.bound(max(0.01, deadline - time.time()))))
     firings = [f["fired_at"] for f in probe.ledger.values(CRON_FIRED)]
     late = [round(f - (f // 60) * 60, 3) for f in firings]  # seconds after the minute
     observed = {

@@ -12,8 +12,8 @@ Both live here:
   number of them to exist and finish, then for a quiet period in which no further run appears.
 
 Seen on dev server 1.43: the GraphQL list can show a run as COMPLETED while its ``endedAt`` is
-still null, and REST ``/v1/events/{id}/runs`` can show stale statuses, so final statuses and
-outputs are read from ``/v1/runs/{id}`` (:meth:`DevServerAPI.get_run`).
+still null, and REST ``/v1/events/{id}/runs`` can show stale statuses, so statuses and outputs
+are read from ``/v1/runs/{id}`` (:meth:`DevServerAPI.get_run`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .api import FINAL_STATUSES, DevServerAPI, Run, _parse_time
+from .api import DevServerAPI, Run, _parse_time
 from .errors import ProbeTimeout
 
 
@@ -160,9 +160,9 @@ def wait_for_function_runs(
         rows = function_runs(api, slug, since=since)
         for row in rows:
             known = runs.get(row.id)
-            # REST is read once the list says final (and again until REST agrees), which keeps
-            # polling light when dozens of runs are under way.
-            if (known is None or not known.final) and row.status in FINAL_STATUSES:
+            # REST decides (the list's status can lag behind it); a run REST calls final is not
+            # read again.
+            if known is None or not known.final:
                 runs[row.id] = api.get_run(row.id)
         ids = [row.id for row in rows]
         now = time.monotonic()
@@ -177,6 +177,7 @@ def wait_for_function_runs(
         if now > deadline:
             raise ProbeTimeout(
                 f"{slug}: {len(ids)} run(s) since the burst within {timeout:g}s, expected "
-                f"{count}, all final; statuses seen: {[row.status for row in rows]}"
+                f"{count}, all final; statuses: {[runs[i].status for i in ids]} (run list: "
+                f"{[row.status for row in rows]})"
             )
         time.sleep(poll)

@@ -140,11 +140,17 @@ def test_wait_returns_final_runs_read_from_rest() -> None:
     assert fake.rest_reads == ["R1", "R2"]  # once each: they were final at once
 
 
-def test_wait_reads_rest_only_for_runs_the_list_calls_final() -> None:
+def test_rest_decides_when_the_list_lags() -> None:
     fake = FakeDevServer([[node("R1"), node("R2", "RUNNING")]])
-    with pytest.raises(ProbeTimeout, match=r"statuses seen: \['COMPLETED', 'RUNNING'\]"):
-        wait_for_function_runs(api_with(fake), SLUG, since=0, count=2, timeout=0.1, poll=0.01)
-    assert set(fake.rest_reads) == {"R1"}
+    runs = wait_for_function_runs(api_with(fake), SLUG, since=0, count=2, timeout=2, poll=0.01)
+    assert [r.status for r in runs] == ["COMPLETED", "COMPLETED"]  # REST says R2 is done
+    assert sorted(fake.rest_reads) == ["R1", "R2"]  # and neither is read again
+
+
+def test_timeout_names_rest_and_list_statuses() -> None:
+    fake = FakeDevServer([[node("R1", "RUNNING")]], rest_status="Running")
+    with pytest.raises(ProbeTimeout, match=r"statuses: \['RUNNING'\] \(run list: \['RUNNING'\]\)"):
+        wait_for_function_runs(api_with(fake), SLUG, since=0, count=1, timeout=0.1, poll=0.01)
 
 
 def test_wait_times_out_when_too_few_runs_come() -> None:

@@ -1440,8 +1440,12 @@ def _invoice_renderer(fn_id: str, priority: str) -> Any:
 # number read from the event ("where event.data.priority is an int").
 PRIORITY_BY_PLAN = "event.data.plan == 'enterprise' ? 600 : 0"
 PRIORITY_BY_FIELD = "event.data.priority"
+PRIORITY_BY_INT_FIELD = "int(event.data.priority)"  # the same number, converted explicitly
 render_invoice = _invoice_renderer("wf06-render-invoice", PRIORITY_BY_PLAN)
 render_invoice_by_field = _invoice_renderer("wf06-render-invoice-by-field", PRIORITY_BY_FIELD)
+render_invoice_by_int_field = _invoice_renderer(
+    "wf06-render-invoice-by-int-field", PRIORITY_BY_INT_FIELD
+)
 
 
 class ExportRequested(BaseModel):
@@ -1495,6 +1499,7 @@ WF06_FUNCTIONS = [
     import_rows,
     render_invoice,
     render_invoice_by_field,
+    render_invoice_by_int_field,
     nightly_export,
     rebuild_cache,
 ]
@@ -1847,6 +1852,7 @@ def _measure_priority(probe: Probe) -> None:
     functions = {
         "priority-overtakes-backlog": (render_invoice, PRIORITY_BY_PLAN),
         "priority-from-event-field": (render_invoice_by_field, PRIORITY_BY_FIELD),
+        "priority-from-int-of-event-field": (render_invoice_by_int_field, PRIORITY_BY_INT_FIELD),
     }
 
     def invoices(names: list[str], plan: str, work_s: float) -> list[dict[str, Any]]:
@@ -1975,11 +1981,15 @@ FLOW_CONTROL_DETAILS = [
     "concurrency-limit-used",
     "throttle-burst-as-documented",
     "priority-from-event-field",
+    "priority-from-int-of-event-field",
 ]
 
 
 def _flow_control_advice(details: list[str]) -> Msg:
-    priority = "priority-from-event-field" in details
+    # int(...) is advised only where the probe saw it work.
+    priority = (
+        "priority-from-event-field" in details and "priority-from-int-of-event-field" not in details
+    )
     throttle = "throttle-burst-as-documented" in details
     if priority and throttle:
         return t(

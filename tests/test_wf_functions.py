@@ -248,5 +248,6 @@ def test_flow_control_is_declared_as_measured(wf) -> None:
     assert opts(wf.import_rows).batch_events.max_size == 5
     assert opts(wf.render_invoice).priority.run == wf.PRIORITY_BY_PLAN
     assert opts(wf.render_invoice_by_field).priority.run == "event.data.priority"
+    assert opts(wf.render_invoice_by_int_field).priority.run == "int(event.data.priority)"
     assert opts(wf.nightly_export).singleton.mode == "skip"
     assert opts(wf.rebuild_cache).singleton.mode == "cancel"

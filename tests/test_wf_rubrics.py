@@ -187,7 +187,7 @@ WF06_OPTIONS = ["concurrency-limit-held", "concurrency-key-isolated", "throttle-
                 "batch-every-event-once", "batch-timeout-flush", "priority-overtakes-backlog",
                 "singleton-skip", "singleton-cancel"]  # fmt: skip
 WF06_DETAILS = ["concurrency-limit-used", "throttle-burst-as-documented",
-                "priority-from-event-field"]  # fmt: skip
+                "priority-from-event-field", "priority-from-int-of-event-field"]  # fmt: skip
 WF06 = ["concurrency-overlap-observable", *WF06_OPTIONS, *WF06_DETAILS]
 
 
@@ -218,6 +218,10 @@ def test_wf06_lists_the_options_and_advises(wf: ModuleType) -> None:
     assert rating.advice is not None and "int(" in rating.advice.text
     rating = rate(wf, "WF-06", evidence(WF06, ["throttle-burst-as-documented"]))
     assert rating.advice is not None and "burst + 1" in rating.advice.text
+    # int() is only advised where it was seen to work.
+    both = ["priority-from-event-field", "priority-from-int-of-event-field"]
+    rating = rate(wf, "WF-06", evidence(WF06, both))
+    assert rating.stars == 4 and rating.advice is not None and "int(" not in rating.advice.text
     broken = rate(wf, "WF-06", evidence(WF06, ["singleton-cancel"]))
     assert "6 of 7" in broken.reason.text and "singleton-cancel" in broken.reason.text
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from harness import runops, timing
+from harness import runops, timeline, timing
 from harness.api import Run, RunNotFound
 from harness.catalog import Category
 from harness.deploy import deployment
@@ -16,6 +16,7 @@ from harness.evidence import Evidence, PatternRating, Rating
 from harness.functions import IN_FLIGHT, function_records, runs_of, runs_started_by
 from harness.i18n import Msg, t
 from harness.ledger import effect_key, side_effects
+from harness.other_app import other_app
 from harness.replay import History, ReplayReport, record_history, replay
 from harness.suite import Probe, Suite
 from serve import make_client
@@ -54,6 +55,8 @@ __all__ = [
     "effect_key",
     "function_records",
     "inngest_client",
+    "make_client",
+    "other_app",
     "record_history",
     "replay",
     "runops",
@@ -61,5 +64,6 @@ __all__ = [
     "runs_started_by",
     "side_effects",
     "t",
+    "timeline",
     "timing",
 ]

@@ -38,7 +38,7 @@ from typing import Any, NoReturn, get_args
 import inngest
 from rich.console import Console
 
-from . import output
+from . import flow, output
 from .api import DevServerAPI, Run
 from .app import AppHost
 from .catalog import CatalogItem, Category, Prerequisites, lookup
@@ -200,6 +200,31 @@ class Probe:
         """Wait until the run's trace shows a step called ``step`` (e.g. a sleep under way)."""
         self.say(f"waiting for run {run_id[-8:]} to reach {step!r}")
         return self.api.wait_for_step(run_id, step, timeout=self.bound(timeout))
+
+    def send_burst(
+        self, name: str, payloads: Sequence[dict[str, Any]], *, spacing_s: float = 0.0
+    ) -> flow.Burst:
+        """Send one event per payload (tagged like :meth:`send`): all at one instant, or one
+        every ``spacing_s`` seconds. The burst records when each event was sent."""
+        self.say(f"sending {len(payloads)} x {name}")
+        tagged = [{"tag": self.tag, **payload} for payload in payloads]
+        return flow.send_burst(self.api, name, tagged, spacing_s=spacing_s)
+
+    def function_runs(
+        self,
+        fn: inngest.Function[Any],
+        *,
+        since: float,
+        count: int,
+        timeout: float = 60.0,
+        settle: float = 0.0,
+    ) -> list[Run]:
+        """Every run of ``fn`` queued since ``since`` (``time.time()``), once at least ``count``
+        exist and all are final, after ``settle`` quiet seconds (see harness.flow)."""
+        self.say(f"waiting for {count} run(s) of {fn.id}")
+        return flow.wait_for_function_runs(
+            self.api, fn.id, since=since, count=count, timeout=self.bound(timeout), settle=settle
+        )
 
     def wait_for_effect(self, name: str, count: int = 1, *, timeout: float = 30.0) -> bool:
         self.say(f"waiting for {name!r} (x{count})")

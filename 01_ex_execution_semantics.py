@@ -291,6 +291,10 @@ def _(ev: Evidence) -> Rating:
         )
     return Rating(
         stars=4,
+        advice=t(
+            "make each step's external write idempotent: pass a key built from the run ID and "
+            "step ID (stable across attempts) to the API you call"
+        ),
         reason=t(
             "completed steps never repeat; a failing step is at-least-once (its write ran "
             "once per attempt), and run ID + step ID give a stable key to deduplicate it downstream"
@@ -743,6 +747,10 @@ def _(ev: Evidence) -> Rating:
         )
     return Rating(
         stars=3,
+        advice=t(
+            "derive step IDs only from data that is the same on every request (constants, event "
+            "data, earlier step results), never from time, randomness or process state"
+        ),
         reason=t(
             "constraints are light (only step IDs must be stable), but breaking them "
             "re-executes the step on every request without end or warning"
@@ -881,6 +889,10 @@ def _(ev: Evidence) -> Rating:
         )
     return Rating(
         stars=3,
+        advice=t(
+            "treat step IDs as a stored contract: never rename or remove a step while runs of "
+            "its function may be in flight; ship incompatible changes under a new function ID"
+        ),
         reason=t(
             "no corruption (results are keyed by step ID), but the change is not detected: "
             "the renamed step silently ran again on the new code"
@@ -1060,6 +1072,10 @@ def _(ev: Evidence) -> Rating:
     if broken_edge:
         return Rating(
             stars=3,
+            advice=t(
+                "return integers beyond 2^53 (IDs, amounts in minor units) as strings or as a "
+                "Pydantic model with output_type, and do not rely on -0.0 surviving a step"
+            ),
             reason=t(
                 "everyday values and Pydantic models round-trip exactly, but edge numbers change "
                 "silently in memoized state: {checks}",

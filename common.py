@@ -7,12 +7,17 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from harness.api import RunNotFound
+from harness import runops, timeline, timing
+from harness.api import Run, RunNotFound
 from harness.catalog import Category
+from harness.deploy import deployment
 from harness.errors import ProbeTimeout
 from harness.evidence import Evidence, PatternRating, Rating
+from harness.functions import IN_FLIGHT, function_records, runs_of, runs_started_by
 from harness.i18n import Msg, t
-from harness.ledger import side_effects
+from harness.ledger import effect_key, side_effects
+from harness.other_app import other_app
+from harness.replay import History, ReplayReport, record_history, replay
 from harness.suite import Probe, Suite
 from serve import make_client
 
@@ -32,17 +37,33 @@ async def echo(value: T) -> T:
 
 
 __all__ = [
+    "IN_FLIGHT",
     "Category",
     "Evidence",
+    "History",
     "Msg",
     "PatternRating",
     "Probe",
     "ProbeTimeout",
     "Rating",
+    "ReplayReport",
+    "Run",
     "RunNotFound",
     "Suite",
+    "deployment",
     "echo",
+    "effect_key",
+    "function_records",
     "inngest_client",
+    "make_client",
+    "other_app",
+    "record_history",
+    "replay",
+    "runops",
+    "runs_of",
+    "runs_started_by",
     "side_effects",
     "t",
+    "timeline",
+    "timing",
 ]

@@ -38,10 +38,13 @@ DEFAULT_DEV_SERVER = "http://127.0.0.1:8288"
 Functions = list[inngest.Function[Any]]
 
 
-def make_client(dev_server_url: str | None = None) -> inngest.Inngest:
-    """The suite's Inngest client. Step outputs go through Pydantic, so models round-trip."""
+def make_client(dev_server_url: str | None = None, *, app_id: str = APP_ID) -> inngest.Inngest:
+    """The suite's Inngest client. Step outputs go through Pydantic, so models round-trip.
+
+    ``app_id`` names another app (an item that needs a second app, e.g. to invoke across apps).
+    """
     return inngest.Inngest(
-        app_id=APP_ID,
+        app_id=app_id,
         is_production=False,
         api_base_url=dev_server_url,
         event_api_base_url=dev_server_url,
@@ -50,10 +53,13 @@ def make_client(dev_server_url: str | None = None) -> inngest.Inngest:
     )
 
 
-def build_app(functions: Functions, dev_server_url: str) -> fastapi.FastAPI:
+def build_app(
+    functions: Functions, dev_server_url: str, *, app_id: str = APP_ID
+) -> fastapi.FastAPI:
     """A FastAPI app serving ``functions``, syncing with the dev server at ``dev_server_url``."""
     app = fastapi.FastAPI(title="Inngest durability suite")
-    inngest.fast_api.serve(app, make_client(dev_server_url), functions, serve_path=SERVE_PATH)
+    client = make_client(dev_server_url, app_id=app_id)
+    inngest.fast_api.serve(app, client, functions, serve_path=SERVE_PATH)
     return app
 
 

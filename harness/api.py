@@ -139,6 +139,16 @@ _TRACE_QUERY = (
 )
 
 
+_STEP_OUTPUT_IDS_QUERY = (
+    "query StepOutputs($runID: String!) { run(runID: $runID) { trace { childrenSpans "
+    "{ name outputID } } } }"
+)
+_SPAN_OUTPUT_QUERY = (
+    "query SpanOutput($id: String!) { runTraceSpanOutputByID(outputID: $id) "
+    "{ data error { name message stack } } }"
+)
+
+
 class DevServerAPI:
     def __init__(
         self, url: str, *, timeout: float = 10.0, transport: httpx.BaseTransport | None = None
@@ -176,13 +186,16 @@ class DevServerAPI:
         return str(ids[0])
 
     def send_many(self, events: list[dict[str, Any]]) -> list[str]:
-        """Send a batch of events (``{"name", "data"}`` each) in one request; their IDs."""
+        """Send several events (``{"name", "data"}``) in one request: a burst at one instant.
+        Returns their event IDs, in order."""
         response = self._http.post("/e/suite-key", json=events)
         response.raise_for_status()
-        ids = response.json().get("ids") or []
+        ids = [str(i) for i in response.json().get("ids") or []]
         if len(ids) != len(events):
-            raise RuntimeError(f"sent {len(events)} events, the dev server returned {len(ids)} IDs")
-        return [str(i) for i in ids]
+            raise RuntimeError(
+                f"expected {len(events)} event IDs from the dev server, got {response.text}"
+            )
+        return ids
 
     def post_event_body(self, body: bytes) -> httpx.Response:
         """POST a raw event body and return the answer as it is, error statuses included."""
@@ -265,6 +278,26 @@ class DevServerAPI:
             time.sleep(0.2)
         return False
 
+    def step_result(self, run_id: str, step: str) -> dict[str, Any] | None:
+        """What the trace stored for the step called ``step``: ``{"data": …}`` (JSON text as
+        the dev server keeps it) or ``{"error": {"name", "message", "stack"}}``; None when the
+        trace has no such step with a stored result (yet)."""
+        try:
+            data = self.graphql(_STEP_OUTPUT_IDS_QUERY, {"runID": run_id})
+        except RuntimeError as exc:
+            if any(message in str(exc) for message in _TRACE_NOT_READY):
+                return None
+            raise
+        spans = ((data.get("run") or {}).get("trace") or {}).get("childrenSpans") or []
+        for span in spans:
+            if span.get("name") == step and span.get("outputID"):
+                stored = self.graphql(_SPAN_OUTPUT_QUERY, {"id": span["outputID"]})
+                result = stored.get("runTraceSpanOutputByID") or {}
+                if result.get("error"):
+                    return {"error": result["error"]}
+                return {"data": result.get("data")}
+        return None
+
     def cancel(self, run_id: str) -> None:
         self._http.delete(f"/v1/runs/{run_id}").raise_for_status()
 
@@ -272,6 +305,19 @@ class DevServerAPI:
     def function_slugs(self) -> set[str]:
         data = self.graphql("query { functions { slug } }")
         return {f["slug"] for f in data.get("functions") or []}
+
+    def apps(self) -> list[dict[str, Any]]:
+        """Every app the dev server knows: ``id``, ``name``, ``url``, ``error`` and ``functions``
+        (``slug``, trigger ``value``s). An app that failed to sync keeps the reason in ``error``;
+        the dev server shows app URLs with ``localhost`` for ``127.0.0.1``."""
+        data = self.graphql(
+            "query { apps { id name url error functions { slug triggers { value } } } }"
+        )
+        return list(data.get("apps") or [])
+
+    def delete_app(self, app_id: str) -> None:
+        """Forget an app (what "Remove app" in the UI does)."""
+        self.graphql("mutation Delete($id: String!) { deleteApp(id: $id) }", {"id": app_id})
 
     def app_errors(self) -> dict[str, str]:
         data = self.graphql("query { apps { name url error } }")

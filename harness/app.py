@@ -94,6 +94,7 @@ class AppHost:
         self._in_process: serve.InProcessServer | None = None
         self._child: AppProcess | None = None
         self._log_handler: logging.Handler | None = None
+        self.synced_at: float | None = None  # time.time() of the last confirmed sync
 
     @property
     def functions(self) -> Functions:
@@ -194,6 +195,7 @@ class AppHost:
         while time.monotonic() < deadline:
             registered = api.function_slugs()
             if expected <= registered:
+                self.synced_at = time.time()
                 return expected
             errors = api.app_errors()
             if errors:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import FrameType
@@ -56,11 +57,21 @@ class InfrastructureFailure(BaseException):
 
 
 class Watched:
-    """What the watchdog asks of a component: is it gone, and what to say about it."""
+    """What the watchdog asks of a component: is it gone, and what to say about it.
 
-    def __init__(self, component: str, probe: Callable[[], Failure | None]) -> None:
+    ``suspect`` says a component missed an answer but is not yet judged gone (an external server
+    gets a few chances), so that an error it caused can wait for the verdict.
+    """
+
+    def __init__(
+        self,
+        component: str,
+        probe: Callable[[], Failure | None],
+        suspect: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.component = component
         self.probe = probe
+        self.suspect = suspect
 
 
 def devserver_watch(devserver: DevServer) -> Watched:
@@ -83,7 +94,7 @@ def devserver_watch(devserver: DevServer) -> Watched:
             "(an external dev server: its log is not ours to read)",
         )
 
-    return Watched("dev server", probe)
+    return Watched("dev server", probe, suspect=lambda: misses > 0)
 
 
 def app_watch(app: AppHost) -> Watched:
@@ -118,11 +129,20 @@ class Watchdog:
                     break
         return self.failure
 
-    def raise_if_failed(self) -> None:
-        """Raise :class:`InfrastructureFailure` if a component is (or now turns out) dead."""
-        failure = self.poll()
-        if failure:
-            raise InfrastructureFailure(failure)
+    def raise_if_failed(self, *, settle: float = 5.0) -> None:
+        """Raise :class:`InfrastructureFailure` if a component is (or now turns out) dead.
+
+        Called when a probe fails, to tell "the probe broke" from "the server under it died":
+        while a component is only suspect, keep asking for up to ``settle`` seconds.
+        """
+        deadline = time.monotonic() + settle
+        while True:
+            failure = self.poll()
+            if failure:
+                raise InfrastructureFailure(failure)
+            if not any(w.suspect() for w in self._watched) or time.monotonic() > deadline:
+                return
+            time.sleep(self._interval)
 
     def _run(self, main_thread: int) -> None:
         while not self._stop.wait(self._interval):

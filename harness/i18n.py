@@ -131,11 +131,19 @@ class Found:
     line: int
 
 
+TEMPORAL_DOMAIN = "compare_temporal"
+
+
 def domain_of(path: Path) -> str:
-    """Category scripts have a domain each; everything else shares ``harness``."""
+    """Category scripts have a domain each; so has the Temporal comparison (its command line
+    and its ``harness/temporal_*.py`` modules); everything else shares ``harness``."""
     path = path.resolve()
     if path.parent == ROOT and path.stem[:2].isdigit():
         return path.stem
+    if (path.parent == ROOT and path.stem == TEMPORAL_DOMAIN) or (
+        path.parent == ROOT / "harness" and path.stem.startswith("temporal_")
+    ):
+        return TEMPORAL_DOMAIN
     return HARNESS_DOMAIN
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import signal
 import sys
 import tempfile
@@ -37,7 +38,7 @@ from typing import Any, NoReturn, get_args
 import inngest
 from rich.console import Console
 
-from . import output
+from . import flow, output
 from .api import DevServerAPI, Run
 from .app import AppHost
 from .catalog import CatalogItem, Category, Prerequisites, lookup
@@ -209,6 +210,31 @@ class Probe:
         self.say(f"waiting for run {run_id[-8:]} to reach {step!r}")
         return self.api.wait_for_step(run_id, step, timeout=self.bound(timeout))
 
+    def send_burst(
+        self, name: str, payloads: Sequence[dict[str, Any]], *, spacing_s: float = 0.0
+    ) -> flow.Burst:
+        """Send one event per payload (tagged like :meth:`send`): all at one instant, or one
+        every ``spacing_s`` seconds. The burst records when each event was sent."""
+        self.say(f"sending {len(payloads)} x {name}")
+        tagged = [{"tag": self.tag, **payload} for payload in payloads]
+        return flow.send_burst(self.api, name, tagged, spacing_s=spacing_s)
+
+    def function_runs(
+        self,
+        fn: inngest.Function[Any],
+        *,
+        since: float,
+        count: int,
+        timeout: float = 60.0,
+        settle: float = 0.0,
+    ) -> list[Run]:
+        """Every run of ``fn`` queued since ``since`` (``time.time()``), once at least ``count``
+        exist and all are final, after ``settle`` quiet seconds (see harness.flow)."""
+        self.say(f"waiting for {count} run(s) of {fn.id}")
+        return flow.wait_for_function_runs(
+            self.api, fn.id, since=since, count=count, timeout=self.bound(timeout), settle=settle
+        )
+
     def wait_for_effect(self, name: str, count: int = 1, *, timeout: float = 30.0) -> bool:
         self.say(f"waiting for {name!r} (x{count})")
         return self.ledger.wait_for(self.key(name), count, timeout=self.bound(timeout))
@@ -222,10 +248,31 @@ class Probe:
 
 
 class Suite:
-    def __init__(self, script: str, category: Category) -> None:
+    def __init__(self, script: str, category: Category, *, runs_alone: bool = False) -> None:
+        """``runs_alone``: the whole run (run_all.py) must not run other scripts beside this one,
+        because its measurements need the machine to themselves (performance)."""
         self.script = Path(script).resolve()
         self.category = category
+        self.runs_alone = runs_alone
         self.items: dict[str, Item] = {}
+
+    def describe(self) -> dict[str, Any]:
+        """What ``--list --json`` prints: the script's items and budgets, for tools."""
+        return {
+            "script": self.script.name,
+            "category": self.category.name,
+            "runs_alone": self.runs_alone,
+            "items": [
+                {
+                    "id": i.id,
+                    "name": i.entry.name,
+                    "timeout_s": i.timeout,
+                    "fail_close": i.entry.fail_close,
+                    "original_stars": i.entry.original_stars,
+                }
+                for i in self.items.values()
+            ],
+        }
 
     def item(
         self, item_id: str, *, functions: Functions, timeout: float = 180.0
@@ -323,6 +370,10 @@ def _parse_args(suite: Suite, argv: list[str] | None) -> argparse.Namespace:
         help="where results/<script>.json is written (default: %(default)s)",
     )  # fmt: skip
     parser.add_argument("--no-save", action="store_true", help="do not write the results file")
+    parser.add_argument(
+        "--progress", type=Path, metavar="FILE",
+        help="append progress events as JSON lines to FILE (what run_all.py reads)",
+    )  # fmt: skip
     add_prerequisite_options(parser)
     args = parser.parse_args(argv)
     args.item = [part for raw in args.item for part in raw.split(",") if part.strip()]
@@ -350,8 +401,12 @@ def run(suite: Suite, argv: list[str] | None = None) -> int:
     args = _parse_args(suite, argv)
     console = Console(stderr=True)
     if args.list:
-        output.item_list(Console(), [(i.entry, i.timeout) for i in suite.items.values()])
+        if args.json:
+            sys.stdout.write(json.dumps(suite.describe(), ensure_ascii=False) + "\n")
+        else:
+            output.item_list(Console(), [(i.entry, i.timeout) for i in suite.items.values()])
         return ExitCode.OK
+    events = ProgressEvents(args.progress)
     try:
         selected = suite.select(args.item)
     except SetupError as exc:
@@ -387,13 +442,25 @@ def run(suite: Suite, argv: list[str] | None = None) -> int:
             with env.watchdog.watching(), console.status("starting") as status:
                 for item in selected:
                     env.watchdog.current_item = item.id
+                    events.emit("start", item=item.id, budget_s=item.timeout)
                     result = _run_item(item, env, session.id, status.update)
                     results.record(result)
                     measured.append(item.id)
                     save()
-                    output.item_done(console, results.items[item.id], verbose=args.verbose)
+                    shown_result = results.items[item.id]
+                    events.emit(
+                        "done",
+                        item=item.id,
+                        status=str(result.status),
+                        stars=result.stars,
+                        kept=shown_result.stars if shown_result.not_remeasured else None,
+                        duration_s=result.duration_s,
+                        error=result.error,
+                    )
+                    output.item_done(console, shown_result, verbose=args.verbose)
     except InfrastructureFailure as exc:
         failure = exc.failure
+        events.emit("failure", message=failure.message())
         console.print(f"[red]cannot go on:[/] {failure.message()}")
         record_not_run([i for i in selected if i.id not in measured], failure.not_run_reason())
         _report_kept(console, results, session.id)
@@ -427,6 +494,20 @@ def run(suite: Suite, argv: list[str] | None = None) -> int:
     if unmeasured_now:
         return ExitCode.ITEM_ERROR
     return ExitCode.OK if summary.fail_close_passed else ExitCode.FAIL_CLOSE
+
+
+class ProgressEvents:
+    """JSON lines about items starting and finishing, for a tool that watches the run."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._path = path
+
+    def emit(self, event: str, **fields: Any) -> None:
+        if self._path is None:
+            return
+        line = json.dumps({"event": event, "at": time.time(), **fields}, ensure_ascii=False)
+        with self._path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
 
 
 def _report_kept(console: Console, results: ResultsFile, session: str) -> None:

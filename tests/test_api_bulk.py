@@ -31,7 +31,7 @@ def test_send_many_rejects_a_short_answer() -> None:
     api = DevServerAPI(
         URL, transport=httpx.MockTransport(lambda r: httpx.Response(200, json={"ids": ["E1"]}))
     )
-    with pytest.raises(RuntimeError, match="returned 1 IDs"):
+    with pytest.raises(RuntimeError, match="expected 2 event IDs"):
         api.send_many([{"name": "a"}, {"name": "b"}])
 
 

@@ -7,6 +7,7 @@ cancelled, failed), and whole category scripts run as a user runs them.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import textwrap
 import time
@@ -207,3 +208,18 @@ def test_subset_runs_merge_into_one_results_file(tmp_path: Path) -> None:
 def test_serve_py_serves_every_script(tmp_path: Path) -> None:
     functions = serve.functions_of(serve.load_script(ROOT / "01_ex_execution_semantics.py"))
     assert {fn.id for fn in functions} >= {"durability-suite-ex01-order-pipeline"}
+
+
+def test_run_all_runs_a_selection_and_records_the_run(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "run_all.py"), "--item", "EX-02", "--no-report",
+         "--results-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "EX-02 Side Effect Guarantee" in result.stderr
+    saved = json.loads((tmp_path / "01_ex_execution_semantics.json").read_text())
+    assert list(saved["items"]) == ["EX-02"]
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["selection"]["items"] == ["EX-02"] and run["wall_s"] > 0
+    assert run["scripts"][0]["exit_code"] == 0

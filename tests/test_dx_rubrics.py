@@ -1,0 +1,207 @@
+"""DX rubrics: hand-made evidence in, stars out (failing and unobservable evidence included)."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import pytest
+
+import serve
+from conftest import ROOT
+from harness.evidence import Evidence, Rating
+
+
+@pytest.fixture(scope="module")
+def dx() -> ModuleType:
+    return serve.load_script(ROOT / "10_dx_developer_experience.py")
+
+
+def evidence(
+    passed: list[str],
+    failed: list[str] = (),
+    not_run: list[str] = (),
+    measurements: dict[str, float] | None = None,
+) -> Evidence:
+    ev = Evidence()
+    for key in passed:
+        ev.check(key, key, True)
+    for key in failed:
+        ev.check(key, key, False)
+    for key in not_run:
+        ev.not_run(key, key, "not observable here")
+    for key, value in (measurements or {}).items():
+        ev.measure(key, value, "x")
+    return ev
+
+
+def rate(dx: ModuleType, item: str, ev: Evidence) -> Rating:
+    return dx.suite.items[item].rate(ev)
+
+
+def grade(dx: ModuleType, item: str, keys: list[str], failed: list[str], **kw) -> Rating:
+    return rate(dx, item, evidence([k for k in keys if k not in failed], failed, **kw))
+
+
+def test_every_dx_item_has_a_rubric(dx: ModuleType) -> None:
+    assert list(dx.suite.items) == [f"DX-0{n}" for n in range(1, 8)]
+    for item in dx.suite.items.values():
+        assert item._rubric is not None, item.id
+
+
+DX01 = ["patterns-small", "strict-clean", "types-precise", "static-types-hold-at-runtime"]
+
+
+@pytest.mark.parametrize(
+    ("failed", "stars"),
+    [
+        ([], 5),
+        (["static-types-hold-at-runtime"], 4),
+        (["patterns-small"], 4),
+        (["types-precise"], 3),
+        (["strict-clean", "static-types-hold-at-runtime"], 3),
+    ],
+)
+def test_dx01_sdk_design(dx: ModuleType, failed: list[str], stars: int) -> None:
+    rating = grade(dx, "DX-01", DX01, failed)
+    assert rating.stars == stars
+    assert rating.drivers
+
+
+def test_dx01_without_mypy_rates_on_the_rest(dx: ModuleType) -> None:
+    ev = evidence(["patterns-small", "static-types-hold-at-runtime"],
+                  not_run=["strict-clean", "types-precise"])  # fmt: skip
+    assert rate(dx, "DX-01", ev).stars == 4  # unobserved typing is neither a gap nor a pass
+
+
+DX02_MEASURED = {"official-sdk-languages": 3, "python-gaps-vs-typescript": 6}
+
+
+@pytest.mark.parametrize(
+    ("failed", "measurements", "stars"),
+    [
+        ([], DX02_MEASURED, 4),
+        ([], {"official-sdk-languages": 3, "python-gaps-vs-typescript": 0}, 5),
+        ([], {"official-sdk-languages": 2, "python-gaps-vs-typescript": 0}, 3),
+        (["python-core-primitives"], DX02_MEASURED, 2),
+    ],
+)
+def test_dx02_language_support(
+    dx: ModuleType, failed: list[str], measurements: dict[str, float], stars: int
+) -> None:
+    keys = ["python-core-primitives", "docs-match-installed-sdk"]
+    assert grade(dx, "DX-02", keys, failed, measurements=measurements).stars == stars
+
+
+DX03 = ["auto-sync", "first-run-completes", "changed-code-runs", "new-function-auto-synced",
+        "cold-start-fast"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("failed", "stars"),
+    [
+        ([], 5),
+        (["cold-start-fast"], 4),
+        (["new-function-auto-synced"], 4),
+        (["auto-sync"], 3),
+        (["changed-code-runs"], 3),
+        (["first-run-completes"], 1),
+    ],
+)
+def test_dx03_local_development(dx: ModuleType, failed: list[str], stars: int) -> None:
+    assert grade(dx, "DX-03", DX03, failed).stars == stars
+
+
+DX04 = ["mocked-event-path", "mocked-timeout-path", "mocked-under-a-second", "mocked-step-stub",
+        "mocked-shows-steps", "mocked-stable", "devserver-skips-sleep", "pattern-event-path",
+        "pattern-timeout-path", "mocked-faithful-step-failure"]  # fmt: skip
+AS_MEASURED = ["mocked-shows-steps", "mocked-stable", "devserver-skips-sleep",
+               "mocked-faithful-step-failure"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("failed", "stars"),
+    [
+        ([], 5),
+        (AS_MEASURED, 3),
+        (["mocked-stable"], 4),
+        (["devserver-skips-sleep"], 4),
+        (["mocked-faithful-step-failure"], 4),
+        ([*AS_MEASURED, "mocked-timeout-path"], 2),
+        ([*AS_MEASURED, "mocked-step-stub"], 2),
+        ([*AS_MEASURED, "mocked-under-a-second"], 1),
+        ([*AS_MEASURED, "mocked-event-path"], 1),
+    ],
+)
+def test_dx04_native_time_skipping(dx: ModuleType, failed: list[str], stars: int) -> None:
+    rating = grade(dx, "DX-04", DX04, failed)
+    assert rating.stars == stars
+    assert rating.pattern is not None and rating.pattern.stars == 4
+
+
+def test_dx04_pattern_is_rated_apart_from_the_native_feature(dx: ModuleType) -> None:
+    rating = grade(dx, "DX-04", DX04, [*AS_MEASURED, "pattern-timeout-path"])
+    assert rating.stars == 3
+    assert rating.pattern is not None and rating.pattern.stars == 2
+
+
+CASES = ["bad-cron", "duplicate-id", "bad-expression"]
+DX05_RUNTIME = ["step-error-name-and-message", "step-error-stack", "failing-step-identified"]
+DX05_SYNC = [f"sync:{c}:{what}" for c in CASES for what in ("detected", "names-problem",
+                                                             "names-function")]  # fmt: skip
+AS_SEEN = ["sync:duplicate-id:detected", "sync:duplicate-id:names-problem",
+           *[f"sync:{c}:names-function" for c in CASES]]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("failed", "stars"),
+    [
+        ([], 5),
+        ([f"sync:{c}:names-function" for c in CASES], 4),
+        (AS_SEEN, 3),
+        (["sync:bad-expression:names-problem"], 3),
+        (["step-error-stack"], 2),
+        (["failing-step-identified"], 2),
+        (["step-error-name-and-message"], 1),
+    ],
+)
+def test_dx05_error_messages(dx: ModuleType, failed: list[str], stars: int) -> None:
+    rating = grade(dx, "DX-05", DX05_RUNTIME + DX05_SYNC, failed)
+    assert rating.stars == stars
+    assert set(failed) & set(rating.drivers) or not failed
+
+
+@pytest.mark.parametrize(
+    ("failed", "stars"),
+    [([], 5), (["minimal-program-small"], 4), (["minimal-program-runs"], 2)],
+)
+def test_dx06_learning_curve(dx: ModuleType, failed: list[str], stars: int) -> None:
+    keys = ["minimal-program-runs", "minimal-program-small"]
+    measured = {"minimal-program-lines": 11, "minimal-program-sdk-names": 8}
+    rating = grade(dx, "DX-06", keys, failed, measurements=measured)
+    assert rating.stars == stars
+    if stars == 5:
+        assert "11 lines" in str(rating.reason)
+
+
+DX07_PATTERN = ["history-recorded", "replay-reproduces-result", "replay-accepts-compatible-edit",
+                "replay-detects-renamed-step", "replay-detects-output-shape-change"]  # fmt: skip
+DX07 = ["native-rerun-replays", "native-local-replayer", *DX07_PATTERN]
+NATIVE = ["native-rerun-replays", "native-local-replayer"]
+
+
+@pytest.mark.parametrize(
+    ("failed", "stars", "pattern_stars"),
+    [
+        (NATIVE, 2, 4),
+        ([*NATIVE, "replay-detects-renamed-step"], 2, 2),
+        ([*NATIVE, "history-recorded"], 1, 2),
+        (["native-local-replayer"], 4, 4),
+        ([], 4, 4),
+    ],
+)
+def test_dx07_local_replay(
+    dx: ModuleType, failed: list[str], stars: int, pattern_stars: int
+) -> None:
+    rating = grade(dx, "DX-07", DX07, failed)
+    assert rating.stars == stars
+    assert rating.pattern is not None and rating.pattern.stars == pattern_stars

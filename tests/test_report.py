@@ -1,0 +1,228 @@
+"""The report generator: from results files to REPORT.md / REPORT_ja.md, and the drift check."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from harness import report
+from harness.catalog import Prerequisites, lookup
+from harness.evidence import (
+    Evidence,
+    ItemResult,
+    ItemStatus,
+    NotRemeasured,
+    PatternRating,
+    Rating,
+    SourceRef,
+)
+from harness.i18n import t
+from harness.results import ResultsFile, Session, write_atomically
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+SCRIPTS = {"EX": "01_ex_execution_semantics.py", "RT": "02_rt_retry_timeout.py"}
+
+
+def result(item_id: str, stars: int | None, **rating: object) -> ItemResult:
+    entry = lookup(item_id)
+    evidence = Evidence()
+    evidence.check("ok", t("the thing happened"), True, run_ids=["01RUN"])
+    evidence.check("bad", t("the other thing happened"), False, observed={"count": 3})
+    evidence.not_run("skip", t("a cluster check"), t("one machine"))
+    evidence.measure("latency", 12.5, "ms", t("the p50 of {n} runs", n=50))
+    evidence.document("cloud", t("the cloud has regions"), "https://example.invalid/docs")
+    return ItemResult(
+        id=entry.id,
+        name=entry.name,
+        category=entry.category.value,
+        status=ItemStatus.RATED if stars else ItemStatus.ERROR,
+        rating=Rating(stars=stars, reason=t("as measured"), drivers=["ok"], **rating)
+        if stars
+        else None,
+        original_stars=entry.original_stars,
+        fail_close=entry.fail_close,
+        evidence=evidence,
+        error=None if stars else "RuntimeError: boom",
+        started_at=NOW,
+        duration_s=3.0,
+        session="s1",
+        source=SourceRef(
+            script=SCRIPTS[entry.category.name],
+            probe="probe_fn",
+            line=42,
+            functions={"fn-id": 30},
+        ),
+    )
+
+
+def write_results(directory: Path, *items: ItemResult, prerequisites: Prerequisites | None = None):
+    by_script: dict[str, ResultsFile] = {}
+    for item in items:
+        script = SCRIPTS[lookup(item.id).category.name]
+        doc = by_script.setdefault(script, ResultsFile(script=script, category=item.category))
+        doc.sessions["s1"] = Session(
+            id="s1",
+            started_at=NOW,
+            argv=[script],
+            dev_server={"version": "1.43.0", "owned": True, "options": {"retry_interval_s": 1}},
+            prerequisites=prerequisites or Prerequisites(),
+        )
+        doc.record(item)
+    for script, doc in by_script.items():
+        write_atomically(directory / script.replace(".py", ".json"), doc.to_json())
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    (tmp_path / "results").mkdir()
+    return tmp_path
+
+
+def generate(tree: Path) -> tuple[str, str]:
+    report.generate(tree / "results", tree)
+    return (tree / "REPORT.md").read_text(), (tree / "REPORT_ja.md").read_text()
+
+
+def test_an_empty_results_dir_says_nothing_is_measured(tree: Path) -> None:
+    en, ja = generate(tree)
+    assert "No item has been measured yet." in en
+    assert "まだどの項目も測定していない。" in ja
+    assert not (tree / "report").exists()
+
+
+def test_ratings_reasons_evidence_and_links_are_shown(tree: Path) -> None:
+    write_results(tree / "results", result("EX-01", 5), result("EX-04", 3))
+    en, _ = generate(tree)
+    assert "**Overall: ★★★★☆ Production ready**" in en  # mean of 5 and 3
+    assert "| [EX-04](#ex-04) State Persistence | ★★★★★ | ★★★☆☆ | as measured |" in en
+    assert "✔ the thing happened" in en and "✘ the other thing happened" in en
+    assert '`{"count": 3}`' in en  # a failed check shows what was observed
+    assert "not run: one machine" in en
+    assert "`latency` = 12.5 ms — the p50 of 50 runs" in en
+    assert "[documented, not executed](https://example.invalid/docs)" in en
+    assert "[`probe_fn`](01_ex_execution_semantics.py#L42)" in en
+    assert "[`fn-id`](01_ex_execution_semantics.py#L30)" in en
+    assert "Not measured yet: 56 items" in en
+
+
+def _figures(markdown: str) -> list[str]:
+    """The table cells that hold figures (numbers, stars, IDs), in order."""
+    cells = [c.strip() for line in markdown.splitlines() if line.startswith("|")
+             for c in line.strip("|").split("|")]  # fmt: skip
+    return [c for c in cells if re.fullmatch(r"[-\d.,★☆—]+|[A-Z]{2}-\d\d", c)]
+
+
+def test_both_languages_carry_the_same_numbers(tree: Path) -> None:
+    write_results(tree / "results", result("EX-01", 5), result("EX-04", 3), result("RT-01", 2))
+    en, ja = generate(tree)
+    assert re.findall(r"[★☆]+", en) == re.findall(r"[★☆]+", ja)
+    assert _figures(en) == _figures(ja) and len(_figures(en)) > 50
+    assert "総合評価" in ja and "Overall" not in ja
+
+
+def test_the_committed_reports_carry_the_same_numbers() -> None:
+    en, ja = (ROOT / "REPORT.md").read_text(), (ROOT / "REPORT_ja.md").read_text()
+    assert re.findall(r"[★☆]+", en) == re.findall(r"[★☆]+", ja)
+    assert _figures(en) == _figures(ja)
+
+
+def test_a_failed_fail_close_item_caps_the_overall_rating(tree: Path) -> None:
+    write_results(tree / "results", result("EX-01", 5), result("EX-02", 5), result("RT-01", 2))
+    en, ja = generate(tree)
+    assert "**Overall: ★★☆☆☆ Experimental**" in en
+    assert "The fail-close rule capped the overall rating" in en
+    assert "| RT-01 Retry Strategy | always | ★★☆☆☆ | ★★★★★ | **FAIL** |" in en
+    assert "**不合格**" in ja
+
+
+def test_an_unmeasured_fail_close_item_gives_no_verdict(tree: Path) -> None:
+    write_results(tree / "results", result("EX-01", 5), result("EX-03", None))
+    en, _ = generate(tree)
+    assert (
+        "| EX-03 Idempotency / Deduplication | always | — | ★★★★★ | not measured: no verdict |"
+        in en
+    )
+    assert "capped" not in en.split("## Test environment")[0]
+
+
+def test_which_fail_close_items_apply_follows_the_prerequisites(tree: Path) -> None:
+    write_results(tree / "results", result("EX-01", 5), prerequisites=Prerequisites())
+    assert "VR-01 Workflow Versioning" in generate(tree)[0].split("## Fail-close items")[1]
+    write_results(
+        tree / "results", result("EX-01", 5), prerequisites=Prerequisites(duration="seconds")
+    )
+    fail_close = generate(tree)[0].split("## Fail-close items")[1].split("##")[0]
+    assert "VR-01" not in fail_close
+    assert "| Duration | seconds | minutes to hours |" in generate(tree)[0]
+
+
+def test_patterns_advice_and_kept_ratings_are_reported(tree: Path) -> None:
+    pattern = PatternRating(pattern=t("a replay check"), stars=4, reason=t("it catches renames"))
+    kept = result("EX-05", 3, advice=t("keep step IDs stable"), pattern=pattern)
+    kept.not_remeasured = NotRemeasured(session="s2", status=ItemStatus.ERROR, error="boom")
+    write_results(tree / "results", kept)
+    en, _ = generate(tree)
+    assert "native ★★★☆☆, with the pattern (a replay check) ★★★★☆" in en
+    assert "With the pattern (a replay check): ★★★★☆ — it catches renames" in en
+    assert "- **EX-05 Determinism Constraints** (★★★☆☆): keep step IDs stable" in en
+    assert "Not re-measured in session s2 (error: boom)" in en
+
+
+def test_charts_are_drawn_and_record_their_data(tree: Path) -> None:
+    write_results(tree / "results", result("EX-01", 5))
+    en, _ = generate(tree)
+    for name in ("stars-by-category.png", "items-original-vs-measured.png"):
+        assert (tree / "report" / name).read_bytes().startswith(b"\x89PNG")
+        assert f"![](report/{name})" in en
+
+
+def test_drift_is_found_in_reports_and_charts(tree: Path) -> None:
+    write_results(tree / "results", result("EX-01", 5))
+    generate(tree)
+    assert report.drift(tree / "results", tree) == []
+    write_results(tree / "results", result("EX-01", 4))
+    problems = report.drift(tree / "results", tree)
+    assert any("REPORT.md" in p for p in problems) and any("REPORT_ja.md" in p for p in problems)
+    assert any("stars-by-category.png" in p for p in problems)
+
+
+def test_an_unreadable_results_file_is_named_not_fatal(tree: Path) -> None:
+    (tree / "results" / "02_rt_retry_timeout.json").write_text("{not json")
+    en, _ = generate(tree)
+    assert "A results file could not be read: 02_rt_retry_timeout.json" in en
+
+
+def test_the_committed_reports_are_exactly_what_the_results_say() -> None:
+    """CI's drift check: regenerate from the committed results and compare."""
+    assert report.drift(ROOT / "results", ROOT) == []
+
+
+def test_report_cli_check_mode(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import report as report_cli
+
+    shutil.copytree(ROOT / "results", tree / "results", dirs_exist_ok=True)
+    monkeypatch.setattr(report_cli, "ROOT", tree)
+    assert report_cli.main(["--results-dir", str(tree / "results"), "--check"]) == 1
+    assert report_cli.main(["--results-dir", str(tree / "results")]) == 0
+    assert report_cli.main(["--results-dir", str(tree / "results"), "--check"]) == 0
+    assert report_cli.main(["--results-dir", str(tree / "nowhere")]) == 2
+
+
+def test_the_temporal_comparison_is_labelled_and_takes_inngest_from_the_results(
+    tree: Path,
+) -> None:
+    import compare_temporal
+
+    write_results(tree / "results", result("EX-05", 3))
+    assert compare_temporal.main(["--results-dir", str(tree / "results"), "--documented-only"]) == 0
+    en, ja = generate(tree)
+    section = en.split("## Temporal and Inngest")[1].split("\n## ")[0]
+    assert "| Determinism |" in section and "[EX-05](#ex-05) ★★★☆☆" in section
+    assert "[DX-04](#dx-04) —" in section  # not measured: a dash, never a made-up rating
+    assert section.count("[documented, not executed](https://") == 8
+    assert "ドキュメント記載（未実行）" in ja.split("## Temporal と Inngest")[1]

@@ -1,0 +1,123 @@
+"""run_all.py without a dev server: selection, planning, exit codes, the command it builds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import run_all
+from harness.errors import ExitCode
+
+ITEMS = {
+    "EX": ["EX-01", "EX-02"],
+    "RT": ["RT-01", "RT-02"],
+    "PF": ["PF-01"],
+}
+
+
+def scripts() -> list[run_all.Script]:
+    made = []
+    for number, (category, ids) in enumerate(ITEMS.items(), start=1):
+        items = [{"id": i, "name": i, "timeout_s": 60.0} for i in ids]
+        made.append(
+            run_all.Script(
+                Path(f"0{number}_{category.lower()}.py"), category, category == "PF", items
+            )
+        )
+    return made
+
+
+def test_everything_is_planned_by_default() -> None:
+    chosen = run_all.plan(scripts(), [], [])
+    assert [s.selected for s in chosen] == list(ITEMS.values())
+
+
+def test_categories_and_items_select_together() -> None:
+    chosen = run_all.plan(scripts(), ["RT"], ["EX-02"])
+    assert {s.category: s.selected for s in chosen} == {"EX": ["EX-02"], "RT": ["RT-01", "RT-02"]}
+
+
+def test_an_item_filter_alone_selects_only_those_items() -> None:
+    chosen = run_all.plan(scripts(), [], ["pf-01", "RT-02"])
+    assert {s.category: s.selected for s in chosen} == {"RT": ["RT-02"], "PF": ["PF-01"]}
+
+
+def test_expected_durations_come_from_earlier_results_or_budgets(tmp_path: Path) -> None:
+    script = scripts()[0]
+    (tmp_path / "01_ex.json").write_text(
+        json.dumps({"items": {"EX-01": {"duration_s": 10.0}, "EX-09": {"duration_s": 1}}})
+    )
+    assert run_all.expected_durations(script, tmp_path) == {"EX-01": 14.0, "EX-02": 60.0}
+
+
+def test_remaining_time_counts_what_is_left() -> None:
+    script = scripts()[1]
+    script.selected = ["RT-01", "RT-02"]
+    script.expected_s = {"RT-01": 30.0, "RT-02": 50.0}
+    assert script.remaining_s(now=0) == 80
+    script.done["RT-01"] = {}
+    script.current, script.current_started = "RT-02", 100.0
+    assert script.remaining_s(now=120.0) == 30
+    script.ended = 130.0
+    assert script.remaining_s(now=130.0) == 0
+
+
+def test_the_worst_exit_code_wins() -> None:
+    made = scripts()
+    for script, code, outcome in zip(
+        made, (0, 3, 1), ("ok", "item errors", "fail-close"), strict=True
+    ):
+        script.exit_code, script.outcome = code, outcome
+    assert run_all.worst_exit(made, interrupted=False) == ExitCode.ITEM_ERROR
+    made[0].outcome = "hung"
+    assert run_all.worst_exit(made, interrupted=False) == ExitCode.CANNOT_RUN
+    assert run_all.worst_exit(made, interrupted=True) == ExitCode.INTERRUPTED
+
+
+def test_the_command_passes_items_and_prerequisites(tmp_path: Path) -> None:
+    args = run_all.parse_args(["--item", "EX-02", "--duration", "seconds"])
+    args.results_dir = tmp_path
+    script = run_all.plan(scripts(), [], ["EX-02"])[0]
+    command = run_all.Runner([script], args, tmp_path, console=None).command(script)  # type: ignore[arg-type]
+    assert command[command.index("--item") + 1] == "EX-02"
+    assert command[command.index("--duration") + 1] == "seconds"
+    assert command[command.index("--results-dir") + 1] == str(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["--category", "XX"], "unknown category XX"), (["--item", "EX-99"], "unknown item ID")],
+)
+def test_bad_selections_are_usage_errors(argv: list[str], message: str, capsys) -> None:
+    with pytest.raises(SystemExit) as exited:
+        run_all.parse_args(argv)
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_jobs_default_to_one_against_an_external_dev_server(monkeypatch) -> None:
+    monkeypatch.setenv("INNGEST_DEV_SERVER_URL", "http://127.0.0.1:8288")
+    assert run_all.parse_args([]).jobs == 1
+    monkeypatch.delenv("INNGEST_DEV_SERVER_URL")
+    assert run_all.parse_args([]).jobs > 1
+
+
+def test_every_real_script_lists_itself_as_json() -> None:
+    listed = run_all.list_script(run_all.ROOT / "01_ex_execution_semantics.py")
+    assert listed.category == "EX" and [i["id"] for i in listed.items][:2] == ["EX-01", "EX-02"]
+    assert listed.runs_alone is False
+
+
+def test_a_script_that_cannot_list_itself_is_named_and_skipped(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    broken = tmp_path / "12_broken.py"
+    broken.write_text("raise ImportError('a missing dependency')\n")
+    console = Console(record=True, width=200)
+    scripts, names = run_all.list_scripts(
+        [run_all.ROOT / "01_ex_execution_semantics.py", broken], console
+    )
+    assert [s.category for s in scripts] == ["EX"] and names == ["12_broken.py"]
+    assert "a missing dependency" in console.export_text()

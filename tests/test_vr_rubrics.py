@@ -1,0 +1,144 @@
+"""VR rubrics: hand-made evidence in, stars out (including failing and unobservable evidence)."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import pytest
+
+import serve
+from conftest import ROOT
+from harness.evidence import Evidence, Rating
+
+
+@pytest.fixture(scope="module")
+def vr() -> ModuleType:
+    return serve.load_script(ROOT / "05_vr_versioning.py")
+
+
+def evidence(passed: list[str], failed: list[str] = ()) -> Evidence:
+    ev = Evidence()
+    for key in passed:
+        ev.check(key, key, True)
+    for key in failed:
+        ev.check(key, key, False)
+    return ev
+
+
+def rate(vr: ModuleType, item: str, keys: list[str], failed: list[str]) -> Rating:
+    return vr.suite.items[item].rate(evidence([k for k in keys if k not in failed], failed))
+
+
+def test_every_vr_item_has_a_rubric(vr: ModuleType) -> None:
+    assert list(vr.suite.items) == ["VR-01", "VR-02", "VR-03", "VR-04"]
+    for item in vr.suite.items.values():
+        assert item._rubric is not None, item.id
+
+
+def test_missing_evidence_never_rates_well(vr: ModuleType) -> None:
+    for item in vr.suite.items.values():
+        assert item.rate(Evidence()).stars <= 2, item.id
+
+
+VR01 = ["sync-bumps-version", "in-flight-run-survives-deploy", "in-flight-run-gets-new-code",
+        "in-flight-run-keeps-old-config", "new-run-gets-new-version", "side-by-side-pins-in-flight",
+        "side-by-side-routes-new-events"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("failed", "stars"),
+    [
+        ([], 3),  # what the dev server does: runs move to new code; -v2 IDs pin
+        (["in-flight-run-keeps-old-config"], 3),
+        (["in-flight-run-gets-new-code"], 4),  # runs pinned to their code
+        (["side-by-side-routes-new-events"], 2),
+        (["side-by-side-pins-in-flight"], 2),
+        (["in-flight-run-survives-deploy"], 1),
+    ],
+)
+def test_vr01_versioning(vr: ModuleType, failed: list[str], stars: int) -> None:
+    assert rate(vr, "VR-01", VR01, failed).stars == stars
+
+
+def test_vr01_is_fail_close_and_says_when_config_is_mixed(vr: ModuleType) -> None:
+    assert vr.suite.items["VR-01"].entry.fail_close
+    mixed = rate(vr, "VR-01", VR01, [])
+    clean = rate(vr, "VR-01", VR01, ["in-flight-run-keeps-old-config"])
+    assert "retry setting" in str(mixed.reason) and "retry setting" not in str(clean.reason)
+    assert mixed.advice is not None
+
+
+VR02 = ["replay-passes-compatible", "replay-names-breaking-step", "native-flags-at-deploy",
+        "native-flags-at-run", "native-no-corruption", "native-renamed-step-reruns",
+        "replay-predicts-in-flight-outcome"]  # fmt: skip
+MEASURED_VR02 = ["native-flags-at-deploy", "native-flags-at-run"]
+
+
+@pytest.mark.parametrize(
+    ("failed", "stars"),
+    [
+        (MEASURED_VR02, 2),
+        (["native-flags-at-deploy"], 3),
+        ([], 4),
+        (["native-no-corruption"], 1),
+    ],
+)
+def test_vr02_native_detection(vr: ModuleType, failed: list[str], stars: int) -> None:
+    assert rate(vr, "VR-02", VR02, failed).stars == stars
+
+
+@pytest.mark.parametrize(
+    ("failed", "pattern_stars"),
+    [
+        ([], 4),
+        (["replay-predicts-in-flight-outcome"], 3),
+        (["replay-names-breaking-step"], 2),
+        (["replay-passes-compatible"], 2),
+    ],
+)
+def test_vr02_replay_pattern_rated_apart(
+    vr: ModuleType, failed: list[str], pattern_stars: int
+) -> None:
+    rating = rate(vr, "VR-02", VR02, [*MEASURED_VR02, *failed])
+    assert rating.stars == 2
+    assert rating.pattern is not None and rating.pattern.stars == pattern_stars
+
+
+VR03 = ["each-upload-handled-once", "no-run-lost", "routed-by-cutover", "runs-query-accurate",
+        "drain-detected", "retired-function-keeps-runs"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("failed", "stars", "pattern_stars"),
+    [
+        (["retired-function-keeps-runs"], 3, 4),  # what the dev server does
+        ([], 4, 4),
+        (["retired-function-keeps-runs", "drain-detected"], 3, 3),
+        (["no-run-lost"], 2, 2),
+        (["each-upload-handled-once"], 1, 2),
+        (["routed-by-cutover"], 1, 2),
+    ],
+)
+def test_vr03_migration(vr: ModuleType, failed: list[str], stars: int, pattern_stars: int) -> None:
+    rating = rate(vr, "VR-03", VR03, failed)
+    assert rating.stars == stars
+    assert rating.pattern is not None and rating.pattern.stars == pattern_stars
+
+
+VR04 = ["in-flight-old-payload-on-new-code", "old-payload-on-new-code", "new-payload-on-new-code",
+        "validation-error-visible", "validation-fails-fast-by-default", "non-retriable-validation",
+        "replay-catches-schema-break"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("failed", "stars"),
+    [
+        (["validation-fails-fast-by-default"], 4),  # what the dev server does
+        ([], 5),
+        (["validation-error-visible"], 3),
+        (["in-flight-old-payload-on-new-code"], 2),
+        (["old-payload-on-new-code"], 1),
+    ],
+)
+def test_vr04_schema_evolution(vr: ModuleType, failed: list[str], stars: int) -> None:
+    assert rate(vr, "VR-04", VR04, failed).stars == stars

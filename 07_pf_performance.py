@@ -33,7 +33,7 @@ from harness.otel import ulid_time_ns
 from harness.request_timing import RequestTimeline, RequestTiming
 from harness.stats import Distribution, find_limit, fit_line, growth_exponent
 
-suite = Suite(__file__, Category.PF)
+suite = Suite(__file__, Category.PF, runs_alone=True)  # timings need the CPU to themselves
 
 # Every PF function reports its requests' timings here (the app is served in this process).
 timeline = RequestTimeline()

@@ -141,10 +141,23 @@ _TRACE_QUERY = (
 
 class DevServerAPI:
     def __init__(
-        self, url: str, *, timeout: float = 10.0, transport: httpx.BaseTransport | None = None
+        self,
+        url: str,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+        signing_key: str | None = None,
+        event_key: str | None = None,
     ) -> None:
+        """``signing_key``/``event_key``: a server that requires them (``inngest start``). REST
+        calls then carry ``Authorization: Bearer <signing key>``; events go to ``/e/<event key>``
+        (the dev server accepts any key)."""
         self.url = url.rstrip("/")
-        self._http = httpx.Client(base_url=self.url, timeout=timeout, transport=transport)
+        self.event_key = event_key or "suite-key"
+        headers = {"Authorization": f"Bearer {signing_key}"} if signing_key else None
+        self._http = httpx.Client(
+            base_url=self.url, timeout=timeout, transport=transport, headers=headers
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -168,12 +181,21 @@ class DevServerAPI:
         event: dict[str, Any] = {"name": name, "data": data}
         if event_id is not None:
             event["id"] = event_id
-        response = self._http.post("/e/suite-key", json=event)
+        response = self._http.post(f"/e/{self.event_key}", json=event)
         response.raise_for_status()
         ids = response.json().get("ids") or []
         if len(ids) != 1:
             raise RuntimeError(f"expected one event ID from the dev server, got {response.text}")
         return str(ids[0])
+
+    def send_many(self, events: list[dict[str, Any]]) -> list[str]:
+        """Send a batch of ``{"name", "data"}`` events in one request; their IDs, in order."""
+        response = self._http.post(f"/e/{self.event_key}", json=events)
+        response.raise_for_status()
+        ids = [str(i) for i in response.json().get("ids") or []]
+        if len(ids) != len(events):
+            raise RuntimeError(f"sent {len(events)} events, got {len(ids)} IDs: {response.text}")
+        return ids
 
     def runs_for_event(self, event_id: str) -> list[Run]:
         return [Run.from_rest(r) for r in self._get(f"/v1/events/{event_id}/runs")["data"] or []]

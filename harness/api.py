@@ -167,6 +167,11 @@ class DevServerAPI:
         response.raise_for_status()
         return response.json()
 
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One raw request (with this client's credentials), for probes that examine the API
+        itself: status codes, caching, error bodies. Nothing is retried or interpreted."""
+        return self._http.request(method, path, **kwargs)
+
     def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         response = self._http.post("/v0/gql", json={"query": query, "variables": variables or {}})
         response.raise_for_status()

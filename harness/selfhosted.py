@@ -62,7 +62,7 @@ SERVER_KINDS = (DEV, SELF_HOSTED, SELF_HOSTED_SQLITE)
 
 # Debian's package names (README, "A self-hosted server").
 INSTALL_COMMAND = "apt-get install -y postgresql redis-server"
-PG_PROGRAMS = ("initdb", "postgres", "pg_isready", "createdb", "dropdb")
+PG_PROGRAMS = ("initdb", "postgres", "pg_isready", "createdb", "dropdb", "psql")
 PG_ACCOUNT = "postgres"  # Debian's unprivileged account for the server
 DATABASE = "inngest"
 
@@ -260,6 +260,17 @@ class PostgresCluster:
                 f"PostgreSQL: {program} {' '.join(args)} failed: {done.stderr.strip()}"
             )
 
+    def query(self, sql: str) -> str:
+        """One value from ``sql`` run against the server's database (psql, unaligned)."""
+        done = subprocess.run(
+            [str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+             "-d", DATABASE, "-tAc", sql],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise SelfHostedError(f"PostgreSQL: query failed: {done.stderr.strip()}")
+        return done.stdout.strip()
+
     def wipe(self) -> None:
         """Drop and re-create the database (nothing may be connected to it)."""
         self._client("dropdb", "--force", "--if-exists", DATABASE)
@@ -347,7 +358,17 @@ class SelfHostedServer(DevServer):
 
     name = "self-hosted server"
 
-    def __init__(self, kind: str, binary: str, serve_url: str, workdir: Path) -> None:
+    def __init__(
+        self,
+        kind: str,
+        binary: str,
+        serve_url: str,
+        workdir: Path,
+        *,
+        shared: SelfHostedServer | None = None,
+    ) -> None:
+        """``shared``: another server whose PostgreSQL, Redis and keys this one uses (a second
+        instance of the same deployment, see :meth:`replica`); it does not stop them."""
         if kind not in (SELF_HOSTED, SELF_HOSTED_SQLITE):
             raise ValueError(f"not a self-hosted kind: {kind}")
         ports = _Ports.allocate()  # the debug API port stays unused: `start` has no such flag
@@ -362,7 +383,11 @@ class SelfHostedServer(DevServer):
         self.event_key = secrets.token_hex(16)
         self.postgres: PostgresCluster | None = None
         self.redis: RedisServer | None = None
-        if kind == SELF_HOSTED:
+        self._owns_backends = shared is None
+        if shared is not None:
+            self.signing_key, self.event_key = shared.signing_key, shared.event_key
+            self.postgres, self.redis = shared.postgres, shared.redis
+        elif kind == SELF_HOSTED:
             missing = missing_programs(SELF_HOSTED)
             bin_dir, redis = postgres_bin_dir(), shutil.which("redis-server")
             if missing or bin_dir is None or redis is None:
@@ -510,7 +535,7 @@ class SelfHostedServer(DevServer):
         """Stop ``inngest start``, then Redis and PostgreSQL; delete their data."""
         self.stop_server(grace=grace)
         for part in (self.redis, self.postgres):
-            if part is not None:
+            if part is not None and self._owns_backends:
                 part.stop()
         if self._workdir:
             shutil.rmtree(self.sqlite_dir, ignore_errors=True)
@@ -540,12 +565,31 @@ class SelfHostedServer(DevServer):
             self.stop()
             raise
 
+    def replica(self, workdir: Path) -> SelfHostedServer:
+        """A second ``inngest start`` on this server's PostgreSQL, Redis and keys, on its own
+        ports (not started yet). Stopping it leaves the backends running."""
+        if not (self.postgres and self.redis):
+            raise SelfHostedError("only a server on PostgreSQL + Redis can have a replica")
+        assert self._launcher and self._serve_url
+        return SelfHostedServer(self.kind, self._launcher[0], self._serve_url, workdir, shared=self)
+
     def app_keys(self) -> ProductionKeys:
         return ProductionKeys(signing_key=self.signing_key, event_key=self.event_key)
 
     def api(self) -> DevServerAPI:
         """An API client that authenticates as the app does (signing key, event key)."""
         return DevServerAPI(self.url, signing_key=self.signing_key, event_key=self.event_key)
+
+
+def start_help() -> str | None:
+    """``inngest start --help`` of the binary the suite uses (what the server offers), or None."""
+    binary = _binary()
+    if binary is None:
+        return None
+    done = subprocess.run(
+        [binary, "start", "--help"], capture_output=True, text=True, timeout=30, check=False
+    )
+    return done.stdout + done.stderr
 
 
 def _server_env() -> dict[str, str]:

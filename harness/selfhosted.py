@@ -415,8 +415,10 @@ class SelfHostedServer(DevServer):
     def flags(self) -> list[str]:
         assert self._serve_url and self._ports
         ports = self._ports
+        # No --sdk-url: the app is synced by a PUT (AppHost.sync), so what is registered after a
+        # restart is what the database kept, not a re-sync at boot.
         flags = [
-            "start", "-u", self._serve_url, "--host", "127.0.0.1",
+            "start", "--host", "127.0.0.1",
             "--port", str(ports.http),
             "--connect-gateway-port", str(ports.connect_gateway),
             "--connect-gateway-grpc-port", str(ports.connect_gateway_grpc),

@@ -30,6 +30,7 @@ import serve
 from common import (
     Category,
     Evidence,
+    Msg,
     Probe,
     ProbeTimeout,
     Rating,
@@ -56,16 +57,11 @@ suite = Suite(__file__, Category.OP)
 
 
 def _not_installed(
-    probe: Probe, keys: list[str], description: Any, exc: SelfHostedUnavailable
+    probe: Probe, keys: list[str], description: Msg, exc: SelfHostedUnavailable
 ) -> None:
     """Record ``keys`` as not run because PostgreSQL, Redis or inngest is missing here."""
-    reason = t(
-        "{missing} not installed here; install with: {command}",
-        missing=", ".join(exc.missing),
-        command=exc.command,
-    )
     for key in keys:
-        probe.not_run(key, description, reason)
+        probe.not_run(key, description, exc.reason())
 
 
 # ═══ OP-01 Deployment model ════════════════════════════════════════════════════════════════════

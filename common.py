@@ -13,6 +13,7 @@ from harness.errors import ProbeTimeout
 from harness.evidence import Evidence, PatternRating, Rating
 from harness.i18n import Msg, t
 from harness.ledger import side_effects
+from harness.selfhosted import SelfHostedUnavailable
 from harness.suite import Probe, Suite
 from serve import make_client
 
@@ -40,6 +41,7 @@ __all__ = [
     "ProbeTimeout",
     "Rating",
     "RunNotFound",
+    "SelfHostedUnavailable",
     "Suite",
     "echo",
     "inngest_client",

@@ -50,6 +50,7 @@ from serve import ProductionKeys
 from .api import DevServerAPI
 from .devserver import DevServer, _binary, _Ports, free_port, port_is_free
 from .errors import SetupError
+from .i18n import Msg, t
 
 if TYPE_CHECKING:
     from .suite import Probe
@@ -76,6 +77,14 @@ class SelfHostedUnavailable(Exception):
         self.missing = missing
         self.command = command
         super().__init__(f"{', '.join(missing)} not installed here; install with: {command}")
+
+    def reason(self) -> Msg:
+        """The not-run reason for a check that needed what is missing."""
+        return t(
+            "{missing} not installed here; install with: {command}",
+            missing=", ".join(self.missing),
+            command=self.command,
+        )
 
 
 class SelfHostedError(RuntimeError):

@@ -802,7 +802,7 @@ def storage_backend(probe: Probe) -> None:
             "inngest start --help says its default in-memory Redis has periodic snapshot "
             "backups; in v1.43.0 the snapshot routine is not wired in (NewService gets nil options)"
         ),
-        "https://github.com/inngest/inngest/blob/main/pkg/devserver/devserver.go",
+        "https://github.com/inngest/inngest/blob/v1.43.0/pkg/devserver/devserver.go",
     )
 
 
@@ -1160,7 +1160,7 @@ def retention(probe: Probe) -> None:
             "the self-hosted server's SQL has no statement that deletes runs, events, history "
             "or traces; only queue snapshots are pruned"
         ),
-        "https://github.com/inngest/inngest/blob/main/pkg/db/postgres/queries.sql",
+        "https://github.com/inngest/inngest/blob/v1.43.0/pkg/db/postgres/sqlc/queries.sql",
     )
     probe.document(
         "cloud-retention-by-plan",

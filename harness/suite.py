@@ -239,6 +239,7 @@ class Suite:
         self.script = Path(script).resolve()
         self.category = category
         self.items: dict[str, Item] = {}
+        self.server = DEV  # what run() runs against: --server / $INNGEST_SUITE_SERVER
 
     def item(
         self, item_id: str, *, functions: Functions, timeout: float = 180.0
@@ -400,7 +401,8 @@ def run(suite: Suite, argv: list[str] | None = None) -> int:
 
     previous_sigterm = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     try:
-        with _environment(suite, console, kind) as env:
+        suite.server = kind
+        with _environment(suite, console) as env:
             session.dev_server = env.devserver.describe()
             results.sessions[session.id] = session
             with env.watchdog.watching(), console.status("starting") as status:
@@ -461,9 +463,10 @@ def _report_kept(console: Console, results: ResultsFile, session: str) -> None:
 
 
 @contextlib.contextmanager
-def _environment(suite: Suite, console: Console, kind: str = DEV) -> Iterator[Environment]:
-    """Dev server (or self-hosted server: ``kind``) + app + ledger for one invocation, torn
-    down afterwards whatever happens."""
+def _environment(suite: Suite, console: Console) -> Iterator[Environment]:
+    """Dev server (or the self-hosted server ``suite.server`` names) + app + ledger for one
+    invocation, torn down afterwards whatever happens."""
+    kind = suite.server
     with tempfile.TemporaryDirectory(prefix="inngest-suite-") as tmp:
         workdir = Path(tmp)
         side_effects.use(workdir / "ledger.sqlite")

@@ -41,7 +41,7 @@ from common import (
     side_effects,
     t,
 )
-from harness.api import DevServerAPI
+from harness.api import DevServerAPI, Run
 from harness.connect import ConnectWorker
 from harness.devserver import free_port
 from harness.selfhosted import (
@@ -362,7 +362,12 @@ async def issue_invoice(ctx: inngest.Context) -> str:
     trigger=inngest.TriggerEvent(event="op02/approval.requested"),
 )
 async def await_approval(ctx: inngest.Context) -> str:
-    # Waits for an hour: a run an operator might want to cancel.
+    async def notify_approver() -> str:
+        side_effects.executed(ctx.event, "notify-approver")
+        return "approver-notified"
+
+    await ctx.step.run("notify-approver", notify_approver)
+    # Then waits for an hour: a run an operator might want to cancel.
     await ctx.step.sleep("approval-window", timedelta(hours=1))
     return "approved"
 
@@ -384,7 +389,9 @@ def _waiting_run(probe: Probe) -> tuple[str, str]:
 
 
 def _statuses(api: DevServerAPI, event_id: str, run_id: str) -> dict[str, str | None]:
-    """A run's status as each read endpoint reports it."""
+    """A run's status as each read endpoint reports it, a second into its sleep (so that every
+    store has had time to record that it started)."""
+    time.sleep(1.0)
     v2 = api.request("GET", f"/api/v2/runs/{run_id}").json().get("data") or {}
     node = api.graphql("query($id: String!) { run(runID: $id) { status } }", {"id": run_id})
     return {
@@ -393,6 +400,19 @@ def _statuses(api: DevServerAPI, event_id: str, run_id: str) -> dict[str, str | 
         "GET /api/v2/runs/<id>": v2.get("status"),
         "GraphQL run": (node["run"] or {}).get("status"),
     }
+
+
+def _wait_new_run(probe: Probe, run_id: str, *, appear_within: float = 15) -> Run:
+    """Wait for a run the API just created (a rerun): its ID can be unknown to GET /v1/runs
+    for a moment after the call returned it."""
+    deadline = time.monotonic() + appear_within
+    while True:
+        try:
+            return probe.wait(run_id)
+        except RunNotFound:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def _final_status(probe: Probe, run_id: str, timeout: float = 15) -> str:
@@ -488,7 +508,7 @@ def management_api(probe: Probe) -> None:
         run_ids=[waiting],
     )
     rerun_id = api.graphql("mutation($id: ULID!) { rerun(runID: $id) }", {"id": run_id})["rerun"]
-    rerun = probe.wait(rerun_id)
+    rerun = _wait_new_run(probe, rerun_id)
     probe.check(
         "gql-rerun",
         t("GraphQL reruns a finished run: a new run that executes the steps again"),
@@ -506,7 +526,7 @@ def management_api(probe: Probe) -> None:
     # REST v2 (the newer API)
     v2 = api.request("POST", f"/api/v2/runs/{run_id}/rerun", json={})
     v2_run = (v2.json().get("data") or {}).get("runId") if v2.status_code == 200 else None
-    v2_status = probe.wait(v2_run).status if v2_run else f"HTTP {v2.status_code}"
+    v2_status = _wait_new_run(probe, v2_run).status if v2_run else f"HTTP {v2.status_code}"
     probe.check(
         "v2-rerun",
         t("REST v2 reruns a finished run"),
@@ -564,12 +584,38 @@ def management_api(probe: Probe) -> None:
             )
             waiting_event, waiting = _waiting_run(probe)
             statuses = _statuses(probe.api, waiting_event, waiting)
-            probe.api.cancel(waiting)
             probe.check(
                 "self-hosted:statuses-agree",
                 t("on the self-hosted server, every endpoint reports a sleeping run as running"),
                 set(statuses.values()) == {"RUNNING"},
                 observed=statuses,
+                run_ids=[waiting],
+            )
+            # The same cancellations on the server users deploy.
+            deleted = probe.api.request("DELETE", f"/v1/runs/{waiting}")
+            status = _final_status(probe, waiting, timeout=10)
+            probe.check(
+                "self-hosted:rest-cancel-run",
+                t("on the self-hosted server, REST v1 cancels a sleeping run"),
+                status == "CANCELLED",
+                observed={
+                    "DELETE": deleted.status_code,
+                    "body": deleted.text[:200],
+                    "run status": status,
+                },
+                run_ids=[waiting],
+            )
+            if status == "CANCELLED":
+                _, waiting = _waiting_run(probe)
+            probe.api.graphql(
+                "mutation($id: ULID!) { cancelRun(runID: $id) { id } }", {"id": waiting}
+            )
+            status = _final_status(probe, waiting, timeout=10)
+            probe.check(
+                "self-hosted:gql-cancel-run",
+                t("on the self-hosted server, GraphQL cancels a sleeping run"),
+                status == "CANCELLED",
+                observed=status,
                 run_ids=[waiting],
             )
             probe.check(
@@ -585,7 +631,13 @@ def management_api(probe: Probe) -> None:
     except SelfHostedUnavailable as exc:
         _not_installed(
             probe,
-            ["rest-requires-key", "self-hosted:statuses-agree", "graphql-requires-key"],
+            [
+                "rest-requires-key",
+                "self-hosted:statuses-agree",
+                "self-hosted:rest-cancel-run",
+                "self-hosted:gql-cancel-run",
+                "graphql-requires-key",
+            ],
             description,
             exc,
         )
@@ -616,10 +668,18 @@ def _(ev: Evidence) -> Rating:
             ),
             drivers=others,
         )
+    hosted = ["self-hosted:rest-cancel-run", "self-hosted:gql-cancel-run"]
+    if all(ev.failed(k) for k in hosted):
+        return Rating(
+            stars=3,
+            reason=t("on the self-hosted server, runs cannot be cancelled through the API"),
+            drivers=hosted,
+        )
     oddities = [
         "unknown-run-is-404",
         "statuses-agree",
         "self-hosted:statuses-agree",
+        "self-hosted:rest-cancel-run",
         "reads-are-fresh",
         "graphql-requires-key",
     ]

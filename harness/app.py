@@ -73,7 +73,8 @@ class AppProcess:
             if self._process.poll() is not None:
                 raise RuntimeError(f"the app process exited at start-up:\n{host.log_tail()}")
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(host.url, timeout=1.0).status_code == 200:
+                # In production mode an unsigned GET is refused (401): that is an answer too.
+                if httpx.get(host.url, timeout=1.0).status_code in (200, 401):
                     return
             time.sleep(0.1)
         self.kill()

@@ -284,3 +284,17 @@ def test_postgres_runs_as_the_unprivileged_account_when_we_are_root(tmp_path: Pa
     finally:
         cluster.stop()
     assert not listening(cluster.port)
+
+
+def test_cancel_falls_back_to_graphql_where_rest_answers_404() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.method} {request.url.path}")
+        if request.method == "DELETE":
+            return httpx.Response(404, json={"error": "Unable to load function run"})
+        assert b"cancelRun" in request.read()
+        return httpx.Response(200, json={"data": {"cancelRun": {"id": "R1"}}})
+
+    DevServerAPI("http://server.test", transport=httpx.MockTransport(handler)).cancel("R1")
+    assert seen == ["DELETE /v1/runs/R1", "POST /v0/gql"]

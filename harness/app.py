@@ -73,12 +73,19 @@ class AppProcess:
             if self._process.poll() is not None:
                 raise RuntimeError(f"the app process exited at start-up:\n{host.log_tail()}")
             with contextlib.suppress(httpx.HTTPError):
-                # In production mode an unsigned GET is refused (401): that is an answer too.
-                if httpx.get(host.url, timeout=1.0).status_code in (200, 401):
+                if self._answers():
                     return
             time.sleep(0.1)
         self.kill()
         raise RuntimeError(f"the app process did not answer within {timeout:.0f}s")
+
+    def _answers(self) -> bool:
+        host = self._host
+        if host.keys is None:
+            return httpx.get(host.url, timeout=1.0).status_code == 200
+        # In production mode the SDK refuses (and logs as an error) an unsigned GET of its
+        # endpoint, and probes read the app's log: ask uvicorn for something else instead.
+        return httpx.get(f"http://127.0.0.1:{host.port}/", timeout=1.0).status_code < 500
 
     def kill(self) -> None:
         """SIGKILL: no shutdown hooks, in-flight requests die with the process."""

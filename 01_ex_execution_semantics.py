@@ -12,7 +12,7 @@ import math
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -27,6 +27,7 @@ from common import (
     ProbeTimeout,
     Rating,
     RunNotFound,
+    SelfHostedUnavailable,
     Suite,
     echo,
     inngest_client,
@@ -481,11 +482,16 @@ def _survives_devserver_restart(probe: Probe, persist: bool) -> dict[str, Any]:
     """Start a run, restart the dev server while it sleeps, report what became of the run."""
     probe.devserver.restart(persist=persist, wipe=True)
     probe.app.sync(probe.api)
-    run_id = probe.run_of(probe.send("ex04/draft.requested", {"review_s": 6, "persist": persist}))
-    if not probe.wait_for_step(run_id, "review-window", timeout=20):
-        raise RuntimeError("the run never reached its sleep; cannot restart the dev server in it")
     probe.say(f"restarting the dev server ({'with' if persist else 'without'} --persist)")
-    probe.devserver.restart(persist=persist)
+    return _survives_server_restart(probe, lambda: probe.devserver.restart(persist=persist))
+
+
+def _survives_server_restart(probe: Probe, restart: Callable[[], None]) -> dict[str, Any]:
+    """Start a run, call ``restart`` while it sleeps, report what became of the run."""
+    run_id = probe.run_of(probe.send("ex04/draft.requested", {"review_s": 6}))
+    if not probe.wait_for_step(run_id, "review-window", timeout=20):
+        raise RuntimeError("the run never reached its sleep; cannot restart the server in it")
+    restart()
     probe.app.sync(probe.api)
     try:
         run = probe.wait(run_id, timeout=25)
@@ -534,9 +540,11 @@ def state_persistence(probe: Probe) -> None:
     )
 
     # Across a restart of the dev server itself (only when the suite owns it).
-    if not probe.devserver.owned:
-        reason = t(
-            "the dev server is external ($INNGEST_DEV_SERVER_URL); the suite cannot restart it"
+    if not probe.devserver.owned or probe.devserver.kind != "dev":
+        reason = (
+            t("the dev server is external ($INNGEST_DEV_SERVER_URL); the suite cannot restart it")
+            if not probe.devserver.owned
+            else t("this run is against the self-hosted server, not the dev server")
         )
         probe.not_run(
             "devserver-restart-persist",
@@ -548,23 +556,45 @@ def state_persistence(probe: Probe) -> None:
             t("in-flight run after a dev server restart without --persist"),
             reason,
         )
-        return
+    else:
+        try:
+            for persist in (True, False):
+                probe.new_scenario()
+                outcome = _survives_devserver_restart(probe, persist)
+                probe.check(
+                    "devserver-restart-persist" if persist else "devserver-restart-memory",
+                    t("an in-flight run completes after a dev server restart with --persist")
+                    if persist
+                    else t(
+                        "an in-flight run completes after a dev server restart without --persist"
+                    ),
+                    outcome["status"] == "COMPLETED" and outcome.get("draft_kept") is True,
+                    observed=outcome,
+                    run_ids=[outcome["run"]],
+                )
+        finally:
+            probe.devserver.restart(persist=False, wipe=True)  # back to the suite's default
+            probe.app.sync(probe.api)
+
+    # Across a restart of the server users deploy: `inngest start` on PostgreSQL + Redis.
+    description = t(
+        "an in-flight run completes after a restart of the self-hosted server "
+        "(inngest start on PostgreSQL + Redis)"
+    )
     try:
-        for persist in (True, False):
+        with probe.self_hosted() as server:
             probe.new_scenario()
-            outcome = _survives_devserver_restart(probe, persist)
+            probe.say("restarting the self-hosted server under a sleeping run")
+            outcome = _survives_server_restart(probe, server.restart)
             probe.check(
-                "devserver-restart-persist" if persist else "devserver-restart-memory",
-                t("an in-flight run completes after a dev server restart with --persist")
-                if persist
-                else t("an in-flight run completes after a dev server restart without --persist"),
+                "self-hosted-restart",
+                description,
                 outcome["status"] == "COMPLETED" and outcome.get("draft_kept") is True,
-                observed=outcome,
+                observed={**outcome, "server": server.backend()},
                 run_ids=[outcome["run"]],
             )
-    finally:
-        probe.devserver.restart(persist=False, wipe=True)  # back to the suite's default
-        probe.app.sync(probe.api)
+    except SelfHostedUnavailable as exc:
+        probe.not_run("self-hosted-restart", description, exc.reason())
 
 
 @state_persistence.rubric
@@ -580,6 +610,37 @@ def _(ev: Evidence) -> Rating:
             stars=3,
             reason=t("state lives with the app process: a crash loses it"),
             drivers=["across-app-restart"],
+        )
+    # The server users deploy decides when it was observed; the dev server is beside it.
+    dev_lost = ev.failed("devserver-restart-persist")
+    if ev.passed("self-hosted-restart"):
+        return Rating(
+            stars=5,
+            reason=t(
+                "run state is held by Inngest, not the app: it survived an app SIGKILL and a "
+                "restart of the self-hosted server (PostgreSQL + Redis) during a sleep"
+            )
+            if not dev_lost
+            else t(
+                "run state is held by Inngest, not the app: it survived an app SIGKILL and a "
+                "restart of the self-hosted server (PostgreSQL + Redis); the dev server, even "
+                "with --persist, lost the in-flight run"
+            ),
+            drivers=["across-app-restart", "self-hosted-restart", "devserver-restart-persist"],
+            advice=t(
+                "treat the dev server as disposable: runs in flight do not survive its restart"
+            )
+            if dev_lost
+            else None,
+        )
+    if ev.failed("self-hosted-restart"):
+        return Rating(
+            stars=3,
+            reason=t(
+                "run state survives app crashes, but an in-flight run did not survive a restart "
+                "of the self-hosted server"
+            ),
+            drivers=["across-app-restart", "self-hosted-restart"],
         )
     if ev.passed("devserver-restart-persist"):
         return Rating(

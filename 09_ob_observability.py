@@ -53,7 +53,7 @@ from harness.otel import (
     ulid_time_ns,
 )
 from harness.prometheus import Exposition, parse
-from harness.selfhosted import self_hosted_server
+from harness.selfhosted import SELF_HOSTED_SQLITE, SelfHostedError, SelfHostedUnavailable
 from harness.webhook import WebhookReceiver
 
 suite = Suite(__file__, Category.OB)
@@ -442,20 +442,18 @@ def metrics(probe: Probe) -> None:
             t("the dev server is external ($INNGEST_DEV_SERVER_URL); the suite cannot restart it"),
         )
 
-    launcher = probe.devserver.launcher
-    if launcher is None:
+    probe.say("starting a self-hosted server (inngest start)")
+    try:
+        with probe.self_hosted(SELF_HOSTED_SQLITE) as hosted:
+            status, text, exposition = _scrape(f"{hosted.url}/metrics")
+            authed = httpx.get(f"{hosted.url}/v1/prom/default", timeout=10)
+    except (SelfHostedUnavailable, SelfHostedError) as exc:
         probe.not_run(
             "self-hosted-metrics",
             t("a self-hosted server's /metrics"),
-            t("no dev server binary to start `inngest start` with (external dev server)"),
+            t("no self-hosted server could be started here: {error}", error=str(exc)[:200]),
         )
     else:
-        probe.say("starting a self-hosted server (inngest start)")
-        with self_hosted_server(
-            launcher, probe.app.workdir / "self-hosted", timeout=probe.bound(20)
-        ) as hosted:
-            status, text, exposition = _scrape(f"{hosted.url}/metrics")
-            authed = httpx.get(f"{hosted.url}/v1/prom/default", timeout=10)
         probe.check(
             "self-hosted-metrics",
             t("a self-hosted server (inngest start) answers GET /metrics in the Prometheus format"),
@@ -465,7 +463,7 @@ def metrics(probe: Probe) -> None:
                 "metrics": sorted(exposition.names()) if exposition else text[:200],
                 "answered without credentials": status == 200,
                 "/v1/prom/{env}": f"{authed.status_code} {authed.text[:80]}",
-                "command": hosted.command,
+                "command": hosted.describe().get("command"),
             },
             run_ids=[],
         )

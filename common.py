@@ -18,6 +18,7 @@ from harness.i18n import Msg, t
 from harness.ledger import effect_key, side_effects
 from harness.other_app import other_app
 from harness.replay import History, ReplayReport, record_history, replay
+from harness.selfhosted import SelfHostedUnavailable
 from harness.suite import Probe, Suite
 from serve import make_client
 
@@ -49,6 +50,7 @@ __all__ = [
     "ReplayReport",
     "Run",
     "RunNotFound",
+    "SelfHostedUnavailable",
     "Suite",
     "deployment",
     "echo",

@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 import fastapi
 import httpx
@@ -34,18 +34,42 @@ SERVE_PATH = "/api/inngest"
 ROOT = Path(__file__).resolve().parent
 SCRIPT_GLOB = "[01][0-9]_*.py"
 DEFAULT_DEV_SERVER = "http://127.0.0.1:8288"
+SIGNING_KEY_ENV = "INNGEST_SIGNING_KEY"
+EVENT_KEY_ENV = "INNGEST_EVENT_KEY"
 
 Functions = list[inngest.Function[Any]]
 
 
-def make_client(dev_server_url: str | None = None, *, app_id: str = APP_ID) -> inngest.Inngest:
+class ProductionKeys(NamedTuple):
+    """What an app needs to run in production mode against a self-hosted server: the server's
+    signing key (requests are signed and verified) and an event key it accepts."""
+
+    signing_key: str
+    event_key: str
+
+    @classmethod
+    def from_env(cls) -> ProductionKeys | None:
+        """The SDK's own variables, INNGEST_SIGNING_KEY and INNGEST_EVENT_KEY, if both are set."""
+        signing_key, event_key = os.environ.get(SIGNING_KEY_ENV), os.environ.get(EVENT_KEY_ENV)
+        return cls(signing_key, event_key) if signing_key and event_key else None
+
+
+def make_client(
+    dev_server_url: str | None = None,
+    keys: ProductionKeys | None = None,
+    *,
+    app_id: str = APP_ID,
+) -> inngest.Inngest:
     """The suite's Inngest client. Step outputs go through Pydantic, so models round-trip.
 
-    ``app_id`` names another app (an item that needs a second app, e.g. to invoke across apps).
+    With ``keys`` the client is in production mode: it verifies the signature of every request
+    and signs its responses (the server at ``dev_server_url`` is then ``inngest start``).
     """
     return inngest.Inngest(
         app_id=app_id,
-        is_production=False,
+        is_production=keys is not None,
+        signing_key=keys.signing_key if keys else None,
+        event_key=keys.event_key if keys else None,
         api_base_url=dev_server_url,
         event_api_base_url=dev_server_url,
         serializer=inngest.PydanticSerializer(),
@@ -54,11 +78,15 @@ def make_client(dev_server_url: str | None = None, *, app_id: str = APP_ID) -> i
 
 
 def build_app(
-    functions: Functions, dev_server_url: str, *, app_id: str = APP_ID
+    functions: Functions,
+    dev_server_url: str,
+    keys: ProductionKeys | None = None,
+    *,
+    app_id: str = APP_ID,
 ) -> fastapi.FastAPI:
-    """A FastAPI app serving ``functions``, syncing with the dev server at ``dev_server_url``."""
+    """A FastAPI app serving ``functions``, syncing with the server at ``dev_server_url``."""
     app = fastapi.FastAPI(title="Inngest durability suite")
-    client = make_client(dev_server_url, app_id=app_id)
+    client = make_client(dev_server_url, keys, app_id=app_id)
     inngest.fast_api.serve(app, client, functions, serve_path=SERVE_PATH)
     return app
 
@@ -161,7 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     for path in scripts:
         functions += functions_of(load_script(path.resolve()), names)
 
-    server = InProcessServer(build_app(functions, args.dev_server_url), args.port)
+    # Production mode (a self-hosted server) when the SDK's key variables are both set.
+    keys = ProductionKeys.from_env()
+    server = InProcessServer(build_app(functions, args.dev_server_url, keys), args.port)
     try:
         server.start()
     except RuntimeError as exc:

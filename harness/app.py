@@ -53,9 +53,19 @@ class AppProcess:
             "--script", str(host.script), "--functions", ",".join(self._names),
             "--port", str(host.port), "--dev-server-url", host.dev_server_url, "--no-sync",
         ]  # fmt: skip
+        # The child serves in production mode exactly when the host does (serve.py reads the
+        # SDK's key variables); never because of keys that happen to be in our environment.
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in (serve.SIGNING_KEY_ENV, serve.EVENT_KEY_ENV)
+        }
+        if host.keys:
+            env[serve.SIGNING_KEY_ENV] = host.keys.signing_key
+            env[serve.EVENT_KEY_ENV] = host.keys.event_key
         with host.log_path.open("ab") as log:
             self._process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
             )
         self.starts += 1
         deadline = time.monotonic() + timeout
@@ -63,11 +73,19 @@ class AppProcess:
             if self._process.poll() is not None:
                 raise RuntimeError(f"the app process exited at start-up:\n{host.log_tail()}")
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(host.url, timeout=1.0).status_code == 200:
+                if self._answers():
                     return
             time.sleep(0.1)
         self.kill()
         raise RuntimeError(f"the app process did not answer within {timeout:.0f}s")
+
+    def _answers(self) -> bool:
+        host = self._host
+        if host.keys is None:
+            return httpx.get(host.url, timeout=1.0).status_code == 200
+        # In production mode the SDK refuses (and logs as an error) an unsigned GET of its
+        # endpoint, and probes read the app's log: ask uvicorn for something else instead.
+        return httpx.get(f"http://127.0.0.1:{host.port}/", timeout=1.0).status_code < 500
 
     def kill(self) -> None:
         """SIGKILL: no shutdown hooks, in-flight requests die with the process."""
@@ -90,6 +108,7 @@ class AppHost:
         self.port = port
         self.workdir = workdir
         self.dev_server_url = ""
+        self.keys: serve.ProductionKeys | None = None  # production mode (self-hosted server)
         self._functions: Functions = []
         self._in_process: serve.InProcessServer | None = None
         self._child: AppProcess | None = None
@@ -117,10 +136,25 @@ class AppHost:
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def start(self, functions: Functions, dev_server_url: str) -> None:
+    def start(
+        self,
+        functions: Functions,
+        dev_server_url: str,
+        keys: serve.ProductionKeys | None = None,
+    ) -> None:
         self._functions = functions
         self.dev_server_url = dev_server_url
+        self.keys = keys
         self._capture_sdk_logs()
+        self._start_in_process()
+
+    def retarget(self, server_url: str, keys: serve.ProductionKeys | None) -> None:
+        """Serve the same functions for another server (production mode with ``keys``)."""
+        if self._child is not None:
+            raise RuntimeError("cannot switch servers while the app runs as a child process")
+        self.stop()
+        self.dev_server_url = server_url
+        self.keys = keys
         self._start_in_process()
 
     def _capture_sdk_logs(self) -> None:
@@ -137,7 +171,7 @@ class AppHost:
 
     def _start_in_process(self) -> None:
         server = serve.InProcessServer(
-            serve.build_app(self._functions, self.dev_server_url), self.port
+            serve.build_app(self._functions, self.dev_server_url, self.keys), self.port
         )
         try:
             server.start()

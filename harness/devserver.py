@@ -25,11 +25,14 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from .errors import SetupError
+
+if TYPE_CHECKING:
+    from serve import ProductionKeys
 
 PINNED_CLI_VERSION = "1.43.0"
 URL_ENV = "INNGEST_DEV_SERVER_URL"
@@ -156,6 +159,10 @@ class _Ports:
 class DevServer:
     """A dev server the suite talks to: one it found, or one it started (``owned``)."""
 
+    # What results and messages call it; harness.selfhosted.SelfHostedServer says otherwise.
+    name = "dev server"
+    kind = "dev"
+
     def __init__(
         self,
         url: str,
@@ -215,6 +222,14 @@ class DevServer:
             return retries * (self.retry_interval_s + 3.0)
         return retries * 50.0  # the default table starts at 15 s plus up to 30 s of jitter
 
+    def app_keys(self) -> ProductionKeys | None:
+        """The keys an app needs to run in production mode against this server (none here)."""
+        return None
+
+    def exit_description(self) -> str:
+        """What died, for the watchdog's message (a self-hosted server has several parts)."""
+        return f"the {self.name} exited"
+
     def adopt(self, info: dict[str, Any]) -> None:
         """Take version and start options from a ``GET /dev`` answer."""
         self.version = str(info["version"])
@@ -222,6 +237,7 @@ class DevServer:
 
     def describe(self) -> dict[str, Any]:
         return {
+            "kind": self.kind,
             "url": self.url,
             "version": self.version,
             "source": self.source,

@@ -83,7 +83,7 @@ def devserver_watch(devserver: DevServer) -> Watched:
             code = devserver.exit_code()
             if code is None:
                 return None
-            return Failure("dev server", "the dev server exited", code, devserver.log_tail())
+            return Failure(devserver.name, devserver.exit_description(), code, devserver.log_tail())
         misses = 0 if fetch_info(devserver.url, timeout=2.0) else misses + 1
         if misses < EXTERNAL_MISSES:
             return None

@@ -48,6 +48,17 @@ from .evidence import Evidence, ItemResult, ItemStatus, Rating, SourceRef, utcno
 from .health import InfrastructureFailure, Watchdog, app_watch, devserver_watch
 from .ledger import Ledger, effect_key, side_effects
 from .results import ResultsFile, Session, load, write_atomically
+from .selfhosted import (
+    DEV,
+    SELF_HOSTED,
+    SERVER_ENV,
+    SERVER_KINDS,
+    SelfHostedPool,
+    SelfHostedServer,
+    launch,
+    on_self_hosted,
+    server_kind,
+)
 
 ProbeFn = Callable[["Probe"], None]
 RubricFn = Callable[[Evidence], Rating]
@@ -113,8 +124,10 @@ class Probe:
         ledger: Ledger,
         progress: Callable[[str], None],
         artifacts_dir: Path | None = None,
+        servers: SelfHostedPool | None = None,
     ) -> None:
         self.item = item
+        self.servers = servers  # self-hosted servers this invocation may start (self_hosted())
         self.api = api
         self.app = app
         self.devserver = devserver
@@ -166,6 +179,15 @@ class Probe:
         finally:
             self.devserver.restart(wipe=True, **asdict(previous))
             self.app.sync(self.api)
+
+    def self_hosted(
+        self, kind: str = SELF_HOSTED
+    ) -> contextlib.AbstractContextManager[SelfHostedServer]:
+        """Run the block against a self-hosted server (``inngest start`` on PostgreSQL + Redis,
+        or with ``kind="self-hosted-sqlite"`` on its own defaults); see
+        :func:`harness.selfhosted.on_self_hosted`. Raises SelfHostedUnavailable where PostgreSQL
+        or Redis is not installed: record ``not_run`` with its ``command``."""
+        return on_self_hosted(self, self.servers, kind)
 
     def say(self, message: str) -> None:
         """Show what the probe is doing now in the progress display."""
@@ -255,6 +277,7 @@ class Suite:
         self.category = category
         self.runs_alone = runs_alone
         self.items: dict[str, Item] = {}
+        self.server = DEV  # what run() runs against: --server / $INNGEST_SUITE_SERVER
 
     def describe(self) -> dict[str, Any]:
         """What ``--list --json`` prints: the script's items and budgets, for tools."""
@@ -374,6 +397,12 @@ def _parse_args(suite: Suite, argv: list[str] | None) -> argparse.Namespace:
         "--progress", type=Path, metavar="FILE",
         help="append progress events as JSON lines to FILE (what run_all.py reads)",
     )  # fmt: skip
+    parser.add_argument(
+        "--server", choices=SERVER_KINDS, default=None,
+        help=f"what to run against: {DEV} (default), {SELF_HOSTED} (inngest start on PostgreSQL "
+        f"+ Redis the suite starts), self-hosted-sqlite (inngest start on SQLite and its "
+        f"built-in Redis); default: ${SERVER_ENV} or {DEV}",
+    )  # fmt: skip
     add_prerequisite_options(parser)
     args = parser.parse_args(argv)
     args.item = [part for raw in args.item for part in raw.split(",") if part.strip()]
@@ -389,6 +418,7 @@ class Environment:
     devserver: DevServer
     watchdog: Watchdog
     artifacts_dir: Path | None = None  # where probes write files kept with the results
+    servers: SelfHostedPool | None = None
 
 
 def _terminate_as_interrupt(_signum: int, _frame: FrameType | None) -> None:
@@ -409,6 +439,7 @@ def run(suite: Suite, argv: list[str] | None = None) -> int:
     events = ProgressEvents(args.progress)
     try:
         selected = suite.select(args.item)
+        kind = server_kind(args.server)
     except SetupError as exc:
         console.print(f"[red]error:[/] {exc}")
         return exc.exit_code
@@ -435,6 +466,7 @@ def run(suite: Suite, argv: list[str] | None = None) -> int:
 
     previous_sigterm = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     try:
+        suite.server = kind
         with _environment(suite, console) as env:
             env.artifacts_dir = None if args.no_save else args.results_dir
             session.dev_server = env.devserver.describe()
@@ -524,28 +556,42 @@ def _report_kept(console: Console, results: ResultsFile, session: str) -> None:
 
 @contextlib.contextmanager
 def _environment(suite: Suite, console: Console) -> Iterator[Environment]:
-    """Dev server + app + ledger for one invocation, torn down afterwards whatever happens."""
+    """Dev server (or the self-hosted server ``suite.server`` names) + app + ledger for one
+    invocation, torn down afterwards whatever happens."""
+    kind = suite.server
     with tempfile.TemporaryDirectory(prefix="inngest-suite-") as tmp:
         workdir = Path(tmp)
         side_effects.use(workdir / "ledger.sqlite")
         app = AppHost(suite.script, sys.modules[_module_name(suite)], workdir, free_port())
         devserver: DevServer | None = None
         api: DevServerAPI | None = None
+        servers = SelfHostedPool(workdir / "self-hosted", app.url)
         try:
-            with console.status("finding a dev server"):
-                devserver = discover(app.url, workdir / "devserver", log=lambda m: console.print(m))
-            console.print(f"dev server {devserver.version} at {devserver.url} ({devserver.source})")
-            api = DevServerAPI(devserver.url)
-            app.start(suite.functions(), devserver.url)
+            if kind == DEV:
+                with console.status("finding a dev server"):
+                    devserver = discover(
+                        app.url, workdir / "devserver", log=lambda m: console.print(m)
+                    )
+                api = DevServerAPI(devserver.url)
+            else:
+                with console.status(f"starting a {kind} server"):
+                    devserver = launch(kind, app.url, workdir / kind, log=console.print)
+                api = devserver.api()
+            described = f"({devserver.source})"
+            if isinstance(devserver, SelfHostedServer):
+                described = f"(inngest start on {devserver.backend()}; {devserver.source})"
+            console.print(f"{devserver.name} {devserver.version} at {devserver.url} {described}")
+            app.start(suite.functions(), devserver.url, devserver.app_keys())
             with console.status("syncing the app"):
                 synced = app.sync(api)
             console.print(f"synced {len(synced)} function(s) from {app.url}")
             watchdog = Watchdog(devserver_watch(devserver), app_watch(app))
-            yield Environment(api, app, devserver, watchdog)
+            yield Environment(api, app, devserver, watchdog, servers=servers)
         finally:
             app.stop()
             if api:
                 api.close()
+            servers.stop_all()
             if devserver:
                 devserver.stop()
 
@@ -598,7 +644,10 @@ def _not_run(item: Item, session: str, why: str) -> ItemResult:
 def _run_item(
     item: Item, env: Environment, session: str, progress: Callable[[str], None]
 ) -> ItemResult:
-    probe = Probe(item, env.api, env.app, env.devserver, side_effects, progress, env.artifacts_dir)
+    probe = Probe(
+        item, env.api, env.app, env.devserver, side_effects, progress,
+        artifacts_dir=env.artifacts_dir, servers=env.servers,
+    )  # fmt: skip
     started, clock = utcnow(), time.monotonic()
     probe.say("starting")
     rating: Rating | None = None

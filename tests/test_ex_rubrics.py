@@ -185,3 +185,30 @@ def test_missing_evidence_never_rates_well(ex: ModuleType) -> None:
     """A probe that recorded nothing must not earn a good rating by default."""
     for item in ex.suite.items.values():
         assert item.rate(Evidence()).stars <= 2, item.id
+
+
+# EX-04 on the self-hosted server (the server users deploy) decides when it was observed.
+def test_ex04_self_hosted_restart_survived_is_five_with_dev_server_beside_it(
+    ex: ModuleType,
+) -> None:
+    ev = evidence(["across-requests", "across-app-restart", "self-hosted-restart"],
+                  ["devserver-restart-persist", "devserver-restart-memory"])  # fmt: skip
+    rating = rate(ex, "EX-04", ev)
+    assert rating.stars == 5
+    assert "self-hosted-restart" in rating.drivers and "devserver-restart-persist" in rating.drivers
+    assert "--persist" in str(rating.reason) and rating.advice is not None
+
+
+def test_ex04_self_hosted_restart_lost_is_three(ex: ModuleType) -> None:
+    ev = evidence(["across-requests", "across-app-restart", "devserver-restart-persist"],
+                  ["self-hosted-restart"])  # fmt: skip
+    rating = rate(ex, "EX-04", ev)
+    assert rating.stars == 3
+    assert rating.drivers == ["across-app-restart", "self-hosted-restart"]
+
+
+def test_ex04_without_postgres_falls_back_to_the_dev_server(ex: ModuleType) -> None:
+    ev = evidence(["across-requests", "across-app-restart"],
+                  ["devserver-restart-persist", "devserver-restart-memory"],
+                  ["self-hosted-restart"])  # fmt: skip
+    assert rate(ex, "EX-04", ev).stars == 4

@@ -1,0 +1,223 @@
+"""OP rubrics: hand-made evidence in, stars out (including failing and unobservable evidence)."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import pytest
+
+import serve
+from conftest import ROOT
+from harness.evidence import Evidence, Rating
+
+
+@pytest.fixture(scope="module")
+def op() -> ModuleType:
+    return serve.load_script(ROOT / "08_op_operations.py")
+
+
+def evidence(
+    passed: list[str],
+    failed: list[str] = (),
+    not_run: list[str] = (),
+    values: dict[str, float] | None = None,
+) -> Evidence:
+    ev = Evidence()
+    for key in passed:
+        ev.check(key, key, True)
+    for key in failed:
+        ev.check(key, key, False)
+    for key in not_run:
+        ev.not_run(key, key, "not installed here")
+    for key, value in (values or {}).items():
+        ev.measure(key, value, "s")
+    return ev
+
+
+def rate(op: ModuleType, item: str, ev: Evidence) -> Rating:
+    return op.suite.items[item].rate(ev)
+
+
+def with_failed(keys: list[str], failed: list[str], **extra: object) -> Evidence:
+    return evidence([k for k in keys if k not in failed], failed, **extra)  # type: ignore[arg-type]
+
+
+def test_every_op_item_has_a_rubric_and_a_budget(op: ModuleType) -> None:
+    assert list(op.suite.items) == [f"OP-0{n}" for n in range(1, 8)]
+    for item in op.suite.items.values():
+        assert item._rubric is not None, item.id
+    assert sum(i.timeout for i in op.suite.items.values()) < 1200
+
+
+OP01 = ["serve-model-runs", "connect-model-runs", "unsigned-rejected", "wrong-signature-rejected",
+        "correct-signature-accepted", "stale-signature-rejected", "server-signed-run"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("failed", "stars"),
+    [
+        ([], 5),
+        (["stale-signature-rejected"], 4),  # what Python SDK 0.5.19 does
+        (["connect-model-runs"], 4),
+        (["server-signed-run"], 3),
+        (["unsigned-rejected"], 2),
+        (["correct-signature-accepted"], 2),
+        (["serve-model-runs"], 1),
+    ],
+)
+def test_op01_deployment(op: ModuleType, failed: list[str], stars: int) -> None:
+    rating = rate(op, "OP-01", with_failed(OP01, failed))
+    assert rating.stars == stars
+    assert set(failed) <= set(rating.drivers)
+
+
+def test_op01_replay_finding_comes_with_advice(op: ModuleType) -> None:
+    rating = rate(op, "OP-01", with_failed(OP01, ["stale-signature-rejected"]))
+    assert rating.advice is not None and "X-Inngest-Signature" in str(rating.advice)
+
+
+OP02_CORE = ["rest-list-event-runs", "rest-get-run", "rest-list-functions", "rest-cancel-run",
+             "gql-list-runs", "gql-get-run", "gql-list-apps", "gql-cancel-run", "gql-rerun",
+             "v2-rerun"]  # fmt: skip
+OP02_ODD = ["unknown-run-is-404", "statuses-agree", "self-hosted:statuses-agree",
+            "reads-are-fresh", "graphql-requires-key", "self-hosted:rest-cancel-run",
+            "self-hosted:gql-cancel-run"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("failed", "stars"),
+    [
+        ([], 5),
+        (["unknown-run-is-404", "reads-are-fresh", "graphql-requires-key"], 4),
+        (["self-hosted:rest-cancel-run"], 4),  # what inngest 1.43.0 on PostgreSQL does
+        (["self-hosted:rest-cancel-run", "self-hosted:gql-cancel-run"], 3),
+        (["gql-rerun", "v2-rerun"], 3),
+        (["rest-list-functions", "gql-list-apps"], 3),
+        (["rest-cancel-run", "gql-cancel-run"], 2),
+        (["rest-get-run", "gql-get-run"], 1),
+        (["rest-list-event-runs", "gql-list-runs"], 1),
+    ],
+)
+def test_op02_management_api(op: ModuleType, failed: list[str], stars: int) -> None:
+    rating = rate(op, "OP-02", with_failed(OP02_CORE + OP02_ODD, failed))
+    assert rating.stars == stars
+
+
+def test_op02_one_surface_is_enough_for_each_operation(op: ModuleType) -> None:
+    # REST cancel broken, GraphQL cancel working: still cancellable.
+    assert rate(op, "OP-02", with_failed(OP02_CORE + OP02_ODD, ["rest-cancel-run"])).stars == 5
+
+
+def test_op02_names_the_oddities_it_found(op: ModuleType) -> None:
+    rating = rate(op, "OP-02", with_failed(OP02_CORE + OP02_ODD, ["reads-are-fresh"]))
+    assert "reads-are-fresh" in str(rating.reason) and "reads-are-fresh" in rating.drivers
+
+
+def survival(scenario: str) -> list[str]:
+    return [f"{scenario}:{k}" for k in ("history-kept", "registration-kept", "in-flight-resumed")]
+
+
+OP03 = survival("self-hosted") + survival("self-hosted-sqlite")
+
+
+@pytest.mark.parametrize(
+    ("failed", "stars"),
+    [
+        ([], 5),
+        (["self-hosted-sqlite:in-flight-resumed"], 4),  # what inngest 1.43.0 does
+        (["self-hosted:history-kept"], 3),
+        (["self-hosted:in-flight-resumed"], 2),
+    ],
+)
+def test_op03_storage(op: ModuleType, failed: list[str], stars: int) -> None:
+    assert rate(op, "OP-03", with_failed(OP03, failed)).stars == stars
+
+
+def test_op03_without_postgres_and_redis_is_at_most_three_and_says_how_to_install(
+    op: ModuleType,
+) -> None:
+    dev = survival("dev-persist")
+    ev = evidence(dev[:2], dev[2:], survival("self-hosted") + survival("self-hosted-sqlite"))
+    rating = rate(op, "OP-03", ev)
+    assert rating.stars == 3
+    assert rating.advice is not None and "apt-get install" in str(rating.advice)
+
+
+OP04 = ["queue-drains", "per-key-limit-held", "keys-run-in-parallel"]
+
+
+@pytest.mark.parametrize(
+    ("failed", "drain_s", "stars"),
+    [
+        ([], 2.0, 4),
+        ([], 75.0, 3),
+        (["keys-run-in-parallel"], 2.0, 3),
+        (["per-key-limit-held"], 2.0, 3),
+        (["queue-drains"], 2.0, 2),
+    ],
+)
+def test_op04_scalability(op: ModuleType, failed: list[str], drain_s: float, stars: int) -> None:
+    ev = with_failed(OP04, failed, values={"drain-time": drain_s})
+    assert rate(op, "OP-04", ev).stars == stars
+
+
+OP05 = ["retention-setting", "delete-run-api", "self-hosted-keeps-history"]
+
+
+@pytest.mark.parametrize(
+    ("failed", "stars"),
+    [
+        ([], 5),
+        (["delete-run-api"], 4),
+        (["retention-setting", "delete-run-api"], 3),  # what inngest 1.43.0 offers
+        (["self-hosted-keeps-history"], 2),
+    ],
+)
+def test_op05_retention(op: ModuleType, failed: list[str], stars: int) -> None:
+    assert rate(op, "OP-05", with_failed(OP05, failed)).stars == stars
+
+
+@pytest.mark.parametrize(
+    ("passed", "failed", "not_run", "stars"),
+    [
+        (["crash-recovery", "second-instance-takeover"], [], [], 4),
+        (["crash-recovery"], ["second-instance-takeover"], [], 3),
+        ([], [], ["crash-recovery", "second-instance-takeover"], 3),
+        ([], ["crash-recovery"], [], 2),
+    ],
+)
+def test_op06_availability(
+    op: ModuleType, passed: list[str], failed: list[str], not_run: list[str], stars: int
+) -> None:
+    assert rate(op, "OP-06", evidence(passed, failed, not_run)).stars == stars
+
+
+OP07 = ["shared-limit-delays", "per-tenant-key-isolates", "noisy-tenant-still-limited"]
+WAITS = {"quiet-tenant-wait:shared": 7.1, "quiet-tenant-wait:per-tenant": 1.5}
+
+
+@pytest.mark.parametrize(
+    ("failed", "stars"),
+    [
+        ([], 4),
+        (["shared-limit-delays"], 3),
+        (["noisy-tenant-still-limited"], 3),
+        (["per-tenant-key-isolates"], 2),
+    ],
+)
+def test_op07_isolation(op: ModuleType, failed: list[str], stars: int) -> None:
+    assert rate(op, "OP-07", with_failed(OP07, failed, values=WAITS)).stars == stars
+
+
+def test_op07_reason_quotes_the_measured_waits(op: ModuleType) -> None:
+    reason = str(rate(op, "OP-07", evidence(OP07, values=WAITS)).reason)
+    assert "7.1 s" in reason and "1.5 s" in reason
+
+
+def test_missing_evidence_never_rates_well(op: ModuleType) -> None:
+    for item in op.suite.items.values():
+        try:
+            rating = item.rate(Evidence())
+        except KeyError:
+            continue  # asking for a measurement that was never recorded is loud, not lenient
+        assert rating.stars <= 3, item.id

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import os
 import signal
@@ -45,6 +46,19 @@ from harness.suite import add_prerequisite_options, prerequisites_from
 
 ROOT = Path(__file__).resolve().parent
 SETUP_ALLOWANCE_S = 120.0  # per script, on top of its items' budgets: dev server, app, sync
+TEMPORAL_BUDGET_S = 300.0  # compare_temporal.py bounds itself to 5 minutes
+
+
+def temporal_comparison(results_dir: Path) -> Script | None:
+    """The Temporal comparison as a last step of a whole run, when its extra is installed: it
+    measures step latency and throughput, so like PF it runs with the machine to itself."""
+    if importlib.util.find_spec("temporalio") is None:
+        return None
+    script = Script(ROOT / "compare_temporal.py", "Temporal", True, [])
+    script.command = [
+        sys.executable, str(script.path), "--headless", "--results-dir", str(results_dir)
+    ]  # fmt: skip
+    return script
 
 
 @dataclass
@@ -66,6 +80,7 @@ class Script:
     exit_code: int | None = None
     outcome: str = "waiting"
     events_read: int = 0
+    command: list[str] | None = None  # instead of a category script's own command line
 
     @property
     def name(self) -> str:
@@ -73,12 +88,17 @@ class Script:
 
     @property
     def budget_s(self) -> float:
+        if self.command is not None:
+            return TEMPORAL_BUDGET_S + SETUP_ALLOWANCE_S
         by_id = {i["id"]: float(i["timeout_s"]) for i in self.items}
         return sum(by_id[i] for i in self.selected) + SETUP_ALLOWANCE_S
 
     def remaining_s(self, now: float) -> float:
         """Expected time left: unfinished items' expected durations, less the current one's
         elapsed time. Before the start, the whole expectation."""
+        if self.command is not None:  # no per-item progress: its whole budget until it ends
+            elapsed = now - self.started if self.started else 0.0
+            return 0.0 if self.ended else max(0.0, TEMPORAL_BUDGET_S - elapsed)
         left = sum(self.expected_s[i] for i in self.selected if i not in self.done)
         if self.current and self.current_started:
             left -= min(now - self.current_started, self.expected_s.get(self.current, 0.0))
@@ -161,6 +181,8 @@ class Runner:
         self.started = time.monotonic()
 
     def command(self, script: Script) -> list[str]:
+        if script.command is not None:
+            return script.command
         command = [sys.executable, str(script.path), "--results-dir", str(self.args.results_dir)]
         command += ["--progress", str(self.progress_path(script))]
         if len(script.selected) != len(script.items):
@@ -365,6 +387,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument("--results-dir", type=Path, default=ROOT / "results")
     parser.add_argument("--no-report", action="store_true", help="do not regenerate the reports")
+    parser.add_argument(
+        "--no-temporal", action="store_true",
+        help="skip the Temporal comparison (it runs last, alone, in a whole run when the "
+        "temporal extra is installed)",
+    )  # fmt: skip
     add_prerequisite_options(parser)
     args = parser.parse_args(argv)
     args.category = [c.strip().upper() for raw in args.category for c in raw.split(",") if c]
@@ -400,6 +427,10 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.CANNOT_RUN
     for script in chosen:
         script.expected_s = expected_durations(script, args.results_dir)
+    whole_run = not args.category and not args.item
+    temporal = None if args.no_temporal or not whole_run else temporal_comparison(args.results_dir)
+    if temporal:
+        chosen.append(temporal)
 
     logs = Path(tempfile.mkdtemp(prefix="inngest-suite-run-"))
     runner = Runner(chosen, args, logs, console)

@@ -121,3 +121,13 @@ def test_a_script_that_cannot_list_itself_is_named_and_skipped(tmp_path: Path) -
     )
     assert [s.category for s in scripts] == ["EX"] and names == ["12_broken.py"]
     assert "a missing dependency" in console.export_text()
+
+
+def test_a_whole_run_ends_with_the_temporal_comparison_alone(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(run_all.importlib.util, "find_spec", lambda name: object())
+    script = run_all.temporal_comparison(tmp_path)
+    assert script is not None and script.runs_alone and script.path.name == "compare_temporal.py"
+    assert script.command and str(tmp_path) in script.command
+    assert script.budget_s > run_all.TEMPORAL_BUDGET_S
+    monkeypatch.setattr(run_all.importlib.util, "find_spec", lambda name: None)
+    assert run_all.temporal_comparison(tmp_path) is None

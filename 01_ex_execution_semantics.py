@@ -51,7 +51,10 @@ class OrderPlaced(BaseModel):
 @inngest_client.create_function(
     fn_id="ex01-order-pipeline",
     trigger=inngest.TriggerEvent(event="ex01/order.placed"),
-    retries=3,
+    # While the app is down every attempt fails with "Unable to reach SDK URL". On the default
+    # backoff (15 s, 30 s, …) three retries outlast a restart; the suite's dev server retries
+    # every second, so the retries must cover the seconds a restart takes on a busy machine.
+    retries=10,
 )
 async def order_pipeline(ctx: inngest.Context) -> dict[str, str]:
     order = OrderPlaced.model_validate(ctx.event.data)

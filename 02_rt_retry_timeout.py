@@ -32,6 +32,7 @@ from common import (
     Rating,
     Run,
     Suite,
+    TraceNotReady,
     effect_key,
     inngest_client,
     runops,
@@ -47,9 +48,18 @@ INNGEST_SOURCE = "https://github.com/inngest/inngest/blob/v1.43.0/"
 SECOND = timedelta(seconds=1)
 
 
-def _attempts(probe: Probe, run_id: str, step: str) -> tuple[list[str], list[float]]:
-    """The statuses and start times (epoch seconds) of every attempt of ``step`` in the trace."""
-    spans = probe.api.final_trace(run_id).steps(step)
+def _attempts(
+    probe: Probe, run_id: str, step: str, *, final: bool = True
+) -> tuple[list[str], list[float]]:
+    """The statuses and start times (epoch seconds) of every attempt of ``step`` in the trace
+    (of a finished run, or with ``final=False`` as far as the run has got)."""
+    if not final:
+        try:
+            spans = probe.api.trace(run_id).steps(step)
+        except TraceNotReady:
+            return [], []
+    else:
+        spans = probe.api.final_trace(run_id).steps(step)
     if not spans:
         return [], []
     starts = [s.timestamp() for s in timing.attempt_starts(spans[0])]
@@ -471,8 +481,13 @@ def _retry_after(probe: Probe, *, default_backoff: bool) -> None:
 
 
 def _check_retry_after(probe: Probe, run_id: str, *, default_backoff: bool) -> None:
-    run = probe.wait(run_id, timeout=30)
-    statuses, starts = _attempts(probe, run_id, "push-contact")
+    try:
+        run = probe.wait(run_id, timeout=30)
+    except ProbeTimeout:
+        # Not finished long after its 5 s retry was due: a finding (the check fails with what
+        # the run shows), not a broken probe.
+        run = probe.api.get_run(run_id)
+    statuses, starts = _attempts(probe, run_id, "push-contact", final=run.final)
     gaps = timing.gaps_s(starts)
     gap = gaps[0] if gaps else None
     if gap is not None:

@@ -376,14 +376,14 @@ def _(ev: Evidence) -> Rating:
             drivers=["chain-completes:default-tick"],
         )
     # Rated at the dev server's default tick: what a self-hosted server runs unless tuned.
-    params = {
-        "p50": ev.value("step-overhead:default-tick"),
-        "first": ev.value("first-step:default-tick"),
+    params = {  # rounded for reading: the measurements keep every digit and the raw samples
+        "p50": round(ev.value("step-overhead:default-tick"), 1),
+        "first": round(ev.value("first-step:default-tick"), 1),
     }
     p50 = params["p50"]
     drivers = ["step-overhead:default-tick", "outside:default-tick", "first-step:default-tick"]
     try:
-        low: float | None = ev.value("step-overhead:low-tick")
+        low: float | None = round(ev.value("step-overhead:low-tick"), 1)
     except KeyError:
         low = None
     if low is not None and low < p50 * 0.7:

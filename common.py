@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from harness import runops, timeline, timing
-from harness.api import Run, RunNotFound
+from harness.api import Run, RunNotFound, TraceNotReady
 from harness.catalog import Category
 from harness.deploy import deployment
 from harness.errors import ProbeTimeout
@@ -52,6 +52,7 @@ __all__ = [
     "RunNotFound",
     "SelfHostedUnavailable",
     "Suite",
+    "TraceNotReady",
     "deployment",
     "echo",
     "effect_key",

@@ -853,6 +853,9 @@ def _item(md: Markdown, r: ItemResult, symbols: dict[CheckOutcome, str]) -> None
         elif check.outcome is CheckOutcome.FAILED and check.observed is not None:
             line += " — " + md(t("observed: {value}", value=f"`{_short(check.observed)}`"))
         md.add(line)
+        picture = check.observed.get("file") if isinstance(check.observed, dict) else None
+        if isinstance(picture, str) and picture.endswith(".png"):
+            md.add(f"    ![{check.key}](results/{picture})")  # a screenshot kept with the results
     for m in r.evidence.measurements:
         note = f" — {md(m.note)}" if m.note else ""
         md.add(f"  - ≈ `{m.key}` = {_number(m.value)} {m.unit}{note}")

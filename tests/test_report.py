@@ -25,7 +25,11 @@ from harness.i18n import t
 from harness.results import ResultsFile, Session, write_atomically
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-SCRIPTS = {"EX": "01_ex_execution_semantics.py", "RT": "02_rt_retry_timeout.py"}
+SCRIPTS = {
+    "EX": "01_ex_execution_semantics.py",
+    "RT": "02_rt_retry_timeout.py",
+    "OB": "09_ob_observability.py",
+}
 
 
 def result(item_id: str, stars: int | None, **rating: object) -> ItemResult:
@@ -226,3 +230,14 @@ def test_the_temporal_comparison_is_labelled_and_takes_inngest_from_the_results(
     assert "[DX-04](#dx-04) —" in section  # not measured: a dash, never a made-up rating
     assert section.count("[documented, not executed](https://") == 8
     assert "ドキュメント記載（未実行）" in ja.split("## Temporal と Inngest")[1]
+
+
+def test_a_screenshot_kept_with_the_results_is_shown_beside_its_check(tree: Path) -> None:
+    item = result("OB-01", 3)
+    item.evidence.check("screenshot", t("a screenshot of the run page"), True,
+                        observed={"file": "ob01-run.png", "pixels": "1400x1000"})  # fmt: skip
+    write_results(tree / "results", item)
+    en, ja = generate(tree)
+    assert (
+        "![screenshot](results/ob01-run.png)" in en and "![screenshot](results/ob01-run.png)" in ja
+    )

@@ -121,14 +121,18 @@ def items_original_vs_measured(rows: Sequence[ItemStars], path: Path) -> Path:
     return _save(figure, path, [r.__dict__ for r in rows])
 
 
-def distribution(samples: Sequence[float], path: Path, unit: str) -> Path:
-    """A histogram of raw samples (e.g. step latencies), with the p50 and p95 marked."""
+def latency_distribution(series: Sequence[Sequence[float]], path: Path) -> Path:
+    """Histograms of raw latency samples in ms on a log axis, one colour per series (blue, then
+    orange), each with its median marked by a dashed line."""
     _style()
-    ordered = sorted(samples)
-    figure, axes = plt.subplots(figsize=(6, 2.6))
-    axes.hist(ordered, bins=min(40, max(5, len(ordered) // 3)), color=MEASURED)
-    for q, style in ((0.5, "-"), (0.95, "--")):
-        value = ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-        axes.axvline(value, color=DIFFERS, linestyle=style, linewidth=1)
-    axes.set_xlabel(unit)
-    return _save(figure, path, {"samples": list(samples), "unit": unit})
+    figure, axes = plt.subplots(figsize=(7.5, 2.8))
+    everything = [v for samples in series for v in samples if v > 0]
+    low, high = min(everything), max(everything)
+    bins = [low * (high / low) ** (i / 60) for i in range(61)] if high > low else 10
+    for samples, colour in zip(series, (MEASURED, DIFFERS), strict=False):
+        axes.hist(samples, bins=bins, color=colour, alpha=0.75)
+        median = sorted(samples)[len(samples) // 2]
+        axes.axvline(median, color=colour, linestyle="--", linewidth=1)
+    axes.set_xscale("log")
+    axes.set_xlabel("ms")
+    return _save(figure, path, [list(samples) for samples in series])

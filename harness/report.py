@@ -782,6 +782,17 @@ def _items(md: Markdown, data: ReportData) -> None:
             md.paragraph(md(t("Not measured yet: this category's script has no results.")))
             continue
         md.paragraph(md(t("Script: [`{script}`]({script}).", script=script)))
+        if category is Category.PF and "step-latency" in chart_files(data):
+            md.paragraph(f"![]({chart_files(data)['step-latency']})")
+            md.paragraph(
+                md(
+                    t(
+                        "PF-01's raw samples: the overhead each sequential step adds, in ms on a "
+                        "log scale; blue at the dev server's default queue tick, orange at "
+                        "--tick 10; dashed lines mark the medians."
+                    )
+                )
+            )
         md.table(
             [t("Item"), t("Measured"), t("Original"), t("Basis")],
             [
@@ -898,7 +909,22 @@ def _reproduce(md: Markdown) -> None:
 
 
 # --- generating ----------------------------------------------------------------------------------
-CHARTS = {"categories": "stars-by-category.png", "items": "items-original-vs-measured.png"}
+CHARTS = {
+    "categories": "stars-by-category.png",
+    "items": "items-original-vs-measured.png",
+    "step-latency": "step-latency.png",
+}
+# The PF-01 measurements whose raw samples the step-latency chart shows, in its colour order.
+LATENCY_SERIES = ("step-overhead:default-tick", "step-overhead:low-tick")
+
+
+def latency_samples(data: ReportData) -> list[list[float]]:
+    """PF-01's raw per-step overhead samples (default tick, then low tick), if it kept them."""
+    result = data.result("PF-01")
+    if result is None:
+        return []
+    by_key = {m.key: m.samples or [] for m in result.evidence.measurements}
+    return [list(by_key[k]) for k in LATENCY_SERIES if by_key.get(k)]
 
 
 def _chart_rows(
@@ -921,7 +947,22 @@ def _chart_rows(
 
 def chart_files(data: ReportData) -> dict[str, str]:
     """Chart name -> path relative to the repository root (none before anything is rated)."""
-    return {name: f"{CHART_DIR}/{file}" for name, file in CHARTS.items()} if data.items else {}
+    if not data.items:
+        return {}
+    files = {name: f"{CHART_DIR}/{file}" for name, file in CHARTS.items()}
+    if not latency_samples(data):
+        del files["step-latency"]
+    return files
+
+
+def chart_inputs(data: ReportData) -> dict[str, Any]:
+    """What each chart is drawn from; a PNG records the hash of it (see charts.data_hash)."""
+    categories, items = _chart_rows(data)
+    return {
+        "categories": [r.__dict__ for r in categories],
+        "items": [r.__dict__ for r in items],
+        "step-latency": latency_samples(data),
+    }
 
 
 def draw_charts(data: ReportData, root: Path) -> dict[str, str]:
@@ -931,6 +972,8 @@ def draw_charts(data: ReportData, root: Path) -> dict[str, str]:
         categories, items = _chart_rows(data)
         charts.stars_by_category(categories, root / files["categories"])
         charts.items_original_vs_measured(items, root / files["items"])
+    if "step-latency" in files:
+        charts.latency_distribution(latency_samples(data), root / files["step-latency"])
     return files
 
 
@@ -958,11 +1001,7 @@ def drift(results_dir: Path, root: Path) -> list[str]:
         ):
             problems.append(f"{name} is not what the results say: run `python report.py`")
     if files:
-        categories, items = _chart_rows(data)
-        inputs = {
-            "categories": [r.__dict__ for r in categories],
-            "items": [r.__dict__ for r in items],
-        }
+        inputs = chart_inputs(data)
         for name, file in files.items():
             path = root / file
             if not path.exists() or charts.recorded_hash(path) != charts.data_hash(inputs[name]):

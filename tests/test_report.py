@@ -29,6 +29,7 @@ SCRIPTS = {
     "EX": "01_ex_execution_semantics.py",
     "RT": "02_rt_retry_timeout.py",
     "OB": "09_ob_observability.py",
+    "PF": "07_pf_performance.py",
 }
 
 
@@ -241,3 +242,14 @@ def test_a_screenshot_kept_with_the_results_is_shown_beside_its_check(tree: Path
     assert (
         "![screenshot](results/ob01-run.png)" in en and "![screenshot](results/ob01-run.png)" in ja
     )
+
+
+def test_pf01_raw_samples_become_the_step_latency_chart(tree: Path) -> None:
+    item = result("PF-01", 4)
+    item.evidence.measure("step-overhead:default-tick", 150.0, "ms", samples=[140.0, 150.0, 160.0])
+    item.evidence.measure("step-overhead:low-tick", 10.0, "ms", samples=[9.0, 10.0, 12.0])
+    write_results(tree / "results", item)
+    en, _ = generate(tree)
+    assert (tree / "report" / "step-latency.png").read_bytes().startswith(b"\x89PNG")
+    assert "![](report/step-latency.png)" in en
+    assert report.drift(tree / "results", tree) == []

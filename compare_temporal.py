@@ -28,8 +28,9 @@ import asyncio
 import signal
 import sys
 import tempfile
+from collections.abc import Coroutine
 from pathlib import Path
-from types import FrameType
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -40,9 +41,10 @@ from harness.report import stars
 from harness.results import write_atomically
 from harness.runlog import utc_now
 from harness.temporal_rubrics import ITEM_NAMES, assemble
-from harness.temporal_server import require, sdk_version
+from harness.temporal_server import require, sdk_version, stop_all
 
 ROOT = Path(__file__).resolve().parent
+T = TypeVar("T")
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -92,8 +94,28 @@ def _done(result: TemporalResult) -> None:
     print(f"{result.id} [{result.duration_s:.0f}s] {verdict}", file=sys.stderr, flush=True)
 
 
-def _interrupt(_signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+INTERRUPT_GRACE_S = 15.0  # for an orderly stop after Ctrl-C/SIGTERM, before servers are killed
+
+
+async def _until_interrupted(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work``; Ctrl-C or SIGTERM cancels it (CancelledError), so that the Temporal worker
+    shuts down in order before the server stops. Raising KeyboardInterrupt from a plain signal
+    handler instead made asyncio cancel every task at once, the worker's pending polls included,
+    and the loop waited for them (about one run in three hung for a minute)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(work)
+
+    def interrupt() -> None:
+        task.cancel()
+        loop.call_later(INTERRUPT_GRACE_S, stop_all)  # should the orderly stop stall
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, interrupt)
+    try:
+        return await task
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,27 +139,27 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{entry.id}  {entry.budget_s:>4.0f}s  {render(ITEM_NAMES[entry.id])}")
         return ExitCode.OK
     selected = args.item or list(ITEMS)
-    previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
     try:
         with tempfile.TemporaryDirectory(prefix="temporal-compare-") as tmp:
             outcome = asyncio.run(
-                run_comparison(
-                    binary,
-                    Path(tmp),
-                    selected,
-                    ui=not args.headless,
-                    say=lambda m: print(m, file=sys.stderr, flush=True),
-                    done=_done,
+                _until_interrupted(
+                    run_comparison(
+                        binary,
+                        Path(tmp),
+                        selected,
+                        ui=not args.headless,
+                        say=lambda m: print(m, file=sys.stderr, flush=True),
+                        done=_done,
+                    )
                 )
             )
     except SetupError as exc:
         print(f"cannot run: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        stop_all()
         print("interrupted; the Temporal dev server and workers are stopped", file=sys.stderr)
         return ExitCode.INTERRUPTED
-    finally:
-        signal.signal(signal.SIGTERM, previous_sigterm)
 
     items = {**_previous(path), **outcome.results}
     comparison = Comparison(

@@ -54,7 +54,12 @@ class ConnectWorker:
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self, api: DevServerAPI, *, timeout: float = 40.0) -> None:
-        """Start the worker; return once the server lists its functions (RuntimeError if not)."""
+        """Start the worker; return once the server lists its functions and routes to its
+        connection (RuntimeError if not).
+
+        Functions are listed a moment before the gateway counts the connection as READY; a run
+        started in between fails with "Could not find a healthy connection" (seen on 1.43.0).
+        """
         env = {
             k: v
             for k, v in os.environ.items()
@@ -80,7 +85,7 @@ class ConnectWorker:
                     f"the connect worker exited with code {self._process.returncode}:\n"
                     f"{self.log_tail()}"
                 )
-            if expected <= api.function_slugs():
+            if expected <= api.function_slugs() and self._ready(api):
                 return
             time.sleep(0.3)
         self.stop()
@@ -88,6 +93,13 @@ class ConnectWorker:
             f"the server did not list the connect worker's functions within {timeout:.0f}s:\n"
             f"{self.log_tail()}"
         )
+
+    def _ready(self, api: DevServerAPI) -> bool:
+        """Whether the server lists this worker's connection as READY."""
+        assert self._process is not None
+        data = api.graphql(_READY_CONNECTIONS, _READY_FILTER)
+        edges = (data.get("workerConnections") or {}).get("edges") or []
+        return any(e["node"]["instanceId"] == instance_id(self._process.pid) for e in edges)
 
     def stop(self, *, grace: float = 15.0) -> None:
         """SIGTERM (the SDK drains in-flight work and closes), then SIGKILL after ``grace``."""
@@ -109,6 +121,25 @@ class ConnectWorker:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
+def instance_id(pid: int) -> str:
+    """The connect instance ID of the worker process ``pid`` (how its connection is found)."""
+    return f"suite-{pid}"
+
+
+_READY_CONNECTIONS = """
+query ReadyConnections(
+  $filter: ConnectV1WorkerConnectionsFilter!, $orderBy: [ConnectV1WorkerConnectionsOrderBy!]!
+) {
+  workerConnections(first: 100, filter: $filter, orderBy: $orderBy) {
+    edges { node { instanceId status } }
+  }
+}"""
+_READY_FILTER = {
+    "filter": {"status": ["READY"]},
+    "orderBy": [{"field": "CONNECTED_AT", "direction": "DESC"}],
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m harness.connect",
@@ -126,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     client = serve.make_client(
         args.server_url, serve.ProductionKeys.from_env(), app_id=CONNECT_APP_ID
     )
-    connection = connect([(client, functions)], instance_id=f"suite-{os.getpid()}")
+    connection = connect([(client, functions)], instance_id=instance_id(os.getpid()))
     asyncio.run(connection.start())
     return 0
 

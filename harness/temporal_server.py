@@ -126,7 +126,18 @@ class Ports:
         return cls(*chosen) if ui else cls(chosen[0], chosen[1], chosen[2])
 
 
-@dataclass
+_RUNNING: set[TemporalDevServer] = set()
+
+
+def stop_all(grace: float = 2.0) -> None:
+    """Stop every running Temporal dev server now (from a signal handler, before the event loop
+    unwinds): an SDK worker shutting down waits for its long polls, which only a server that is
+    gone ends at once."""
+    for server in list(_RUNNING):
+        server.stop(grace=grace)
+
+
+@dataclass(eq=False)  # identity, not field equality: servers live in a set
 class TemporalDevServer:
     """A ``temporal server start-dev`` this process starts, owns and stops."""
 
@@ -212,6 +223,7 @@ class TemporalDevServer:
             except OSError as exc:
                 raise SetupError(f"cannot start {self.binary}: {exc}") from exc
         atexit.register(self.stop)
+        _RUNNING.add(self)
         deadline = spawned + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -263,6 +275,7 @@ class TemporalDevServer:
 
     def stop(self, *, grace: float = 10.0) -> None:
         process, self._process = self._process, None
+        _RUNNING.discard(self)
         if process is None or process.poll() is not None:
             return
         with contextlib.suppress(ProcessLookupError):

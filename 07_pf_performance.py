@@ -141,8 +141,10 @@ def _run_chain(probe: Probe, label: str) -> dict[str, Any]:
     if not timeline.wait(lambda: timeline.run_of(event_id) is not None, probe.bound(30)):
         raise ProbeTimeout(f"the chain's first request never arrived ({label})")
     run_id = timeline.run_of(event_id) or ""
-    timeline.wait(lambda: timeline.returned(run_id), probe.bound(150))
-    run = probe.wait(run_id, timeout=20)
+    if not timeline.wait(lambda: timeline.returned(run_id), probe.bound(150)):
+        raise ProbeTimeout(f"the chain's run never returned its result ({label})")
+    # The app has answered for the last time; the dev server still has to record the end.
+    run = probe.wait(run_id, timeout=60)
     steps = [r for r in timeline.requests(run_id) if r.step_id is not None]
     gaps: dict[str, list[float]] = {"overhead": [], "outside": [], "replay": [], "respond": []}
     for done, following in itertools.pairwise(steps):

@@ -563,8 +563,9 @@ def _parallel_steps(probe: Probe, count: int) -> dict[str, Any]:
     if not timeline.wait(lambda: timeline.run_of(event_id) is not None, probe.bound(20)):
         raise ProbeTimeout("the parallel run's first request never arrived")
     run_id = timeline.run_of(event_id) or ""
-    timeline.wait(lambda: timeline.returned(run_id), probe.bound(90), poll=0.02)
-    run = probe.wait(run_id, timeout=20)
+    if not timeline.wait(lambda: timeline.returned(run_id), probe.bound(90), poll=0.02):
+        raise ProbeTimeout(f"the run with {count} parallel steps never returned its result")
+    run = probe.wait(run_id, timeout=60)  # the app is done; the dev server records the end
     requests = timeline.requests(run_id)
     executed = {r.step_id for r in requests if r.op == "StepRun"}
     end = max((r.responded or 0 for r in requests), default=sent)

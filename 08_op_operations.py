@@ -178,7 +178,13 @@ def deployment_model(probe: Probe) -> None:
     try:
         probe.say("starting a connect worker")
         worker.start(probe.api, timeout=probe.bound(40))
-        run = probe.trigger("op01/account.requested-connect", {"account_id": probe.tag})
+        try:
+            run = probe.trigger(
+                "op01/account.requested-connect", {"account_id": probe.tag}, timeout=60
+            )
+        except ProbeTimeout as exc:
+            # Seen on a busy machine: the gateway found no healthy connection and the run hung.
+            raise RuntimeError(f"the run over connect did not finish: {exc}") from exc
         probe.check(
             "connect-model-runs",
             t("the same workflow served by a connect worker (no HTTP endpoint) runs to completion"),

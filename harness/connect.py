@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -29,6 +27,7 @@ import inngest
 import serve
 
 from .api import DevServerAPI
+from .processes import stop_group
 
 CONNECT_APP_ID = f"{serve.APP_ID}-connect"
 
@@ -104,16 +103,7 @@ class ConnectWorker:
     def stop(self, *, grace: float = 15.0) -> None:
         """SIGTERM (the SDK drains in-flight work and closes), then SIGKILL after ``grace``."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=grace)
+        stop_group(process, grace=grace)
 
     def log_tail(self, lines: int = 15) -> str:
         if not self.log_path.exists():

@@ -14,11 +14,9 @@ is stopped when the Python process exits.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
 import random
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -30,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from .errors import SetupError
+from .processes import stop_group
 
 if TYPE_CHECKING:
     from serve import ProductionKeys
@@ -293,16 +292,7 @@ class DevServer:
 
     def stop(self, *, grace: float = 10.0) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=grace)
+        stop_group(process, grace=grace)
 
     def restart(self, *, persist: bool | None = None, wipe: bool = False, **options: Any) -> None:
         """Stop and start again on the same ports, optionally with other options.

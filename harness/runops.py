@@ -127,13 +127,13 @@ def bulk_cancel(
     }
     if if_exp is not None:
         body["if"] = if_exp
-    response = api._http.post("/v1/cancellations", json=body)
+    response = api.request("POST", "/v1/cancellations", json=body)
     return HttpOutcome(response.status_code, response.text[:500])
 
 
 def rest_endpoint_status(api: DevServerAPI, method: str, path: str) -> HttpOutcome:
     """How the dev server answers ``method path`` (e.g. to show that a route does not exist)."""
-    response = api._http.request(method, path)
+    response = api.request(method, path)
     return HttpOutcome(response.status_code, response.text[:200])
 
 

@@ -51,6 +51,7 @@ from .api import DevServerAPI
 from .devserver import DevServer, _binary, _Ports, free_port, port_is_free
 from .errors import SetupError
 from .i18n import Msg, t
+from .processes import stop_group
 
 if TYPE_CHECKING:
     from .suite import Probe
@@ -148,20 +149,6 @@ def _tail(path: Path, lines: int = 12) -> str:
     if not path.exists():
         return "(no log)"
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) or "(empty log)"
-
-
-def _stop_process(process: subprocess.Popen[bytes] | None, sig: int, grace: float) -> None:
-    """Signal the process group, wait ``grace`` seconds, then SIGKILL it."""
-    if process is None or process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, sig)
-    try:
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=grace)
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------------
@@ -288,7 +275,7 @@ class PostgresCluster:
     def stop(self) -> None:
         # SIGINT is PostgreSQL's "fast" shutdown: roll back sessions, write a checkpoint, exit.
         process, self._process = self._process, None
-        _stop_process(process, signal.SIGINT, grace=20)
+        stop_group(process, sig=signal.SIGINT, grace=20)
         if self._data_root:
             shutil.rmtree(self._data_root, ignore_errors=True)
             self._data_root = None
@@ -357,7 +344,7 @@ class RedisServer:
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        _stop_process(process, signal.SIGTERM, grace=10)
+        stop_group(process, sig=signal.SIGTERM, grace=10)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
@@ -540,7 +527,7 @@ class SelfHostedServer(DevServer):
     def stop_server(self, *, crash: bool = False, grace: float = 20.0) -> None:
         """Stop ``inngest start`` only (SIGTERM, or SIGKILL with ``crash``); backends stay."""
         process, self._process = self._process, None
-        _stop_process(process, signal.SIGKILL if crash else signal.SIGTERM, grace)
+        stop_group(process, sig=signal.SIGKILL if crash else signal.SIGTERM, grace=grace)
 
     def stop(self, *, grace: float = 20.0) -> None:
         """Stop ``inngest start``, then Redis and PostgreSQL; delete their data."""

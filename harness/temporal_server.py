@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import contextlib
 import importlib.util
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -36,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from .devserver import free_port
 from .errors import SetupError
+from .processes import stop_group
 
 if TYPE_CHECKING:  # the SDK is an optional extra: imported only where it is used
     from temporalio.client import Client
@@ -276,16 +275,7 @@ class TemporalDevServer:
     def stop(self, *, grace: float = 10.0) -> None:
         process, self._process = self._process, None
         _RUNNING.discard(self)
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=grace)
+        stop_group(process, grace=grace)
 
     def log_tail(self, lines: int = 15) -> str:
         if not self.log_path.exists():

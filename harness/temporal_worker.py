@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import signal
 import subprocess
@@ -19,6 +18,7 @@ import time
 from pathlib import Path
 
 from .errors import SetupError
+from .processes import stop_group
 
 ROOT = Path(__file__).resolve().parent.parent
 READY = "ready"
@@ -74,16 +74,7 @@ class WorkerProcess:
 
     def stop(self, *, grace: float = 10.0) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=grace)
+        stop_group(process, grace=grace)
 
     def tail(self, lines: int = 15) -> str:
         if not self.log_path.exists():

@@ -701,7 +701,7 @@ def wait_until_drained(probe: Probe, slug: str, *, timeout: float, poll_s: float
     deadline = time.monotonic() + probe.bound(timeout)
     while time.monotonic() < deadline:
         listed = runs_of(probe.api, slug)
-        statuses = {run_id: probe.api.get_run(run_id).status for run_id in listed}
+        statuses = {run_id: probe.api.get_new_run(run_id).status for run_id in listed}
         in_flight = [run_id for run_id, status in statuses.items() if status in IN_FLIGHT]
         drain.stale.update({r: s for r, s in statuses.items() if s not in IN_FLIGHT})
         drain.listed.append(len(listed))

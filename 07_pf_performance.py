@@ -526,7 +526,7 @@ def _fan_out_runs(probe: Probe, count: int, function_uuid: str) -> dict[str, Any
         if not pending or time.monotonic() > deadline:
             break
         time.sleep(0.5)
-    runs_by_id = {i: probe.api.get_run(i) for i in runs_by_id}
+    runs_by_id = {i: probe.api.get_new_run(i) for i in runs_by_id}
     deadline = time.monotonic() + probe.bound(10)
     while any(not r.final for r in runs_by_id.values()) and time.monotonic() < deadline:
         time.sleep(0.5)  # the SDK has answered; the dev server may still be finishing runs

@@ -41,7 +41,7 @@ from common import (
     side_effects,
     t,
 )
-from harness.api import DevServerAPI, Run
+from harness.api import DevServerAPI
 from harness.connect import ConnectWorker
 from harness.devserver import free_port
 from harness.selfhosted import (
@@ -408,19 +408,6 @@ def _statuses(api: DevServerAPI, event_id: str, run_id: str) -> dict[str, str | 
     }
 
 
-def _wait_new_run(probe: Probe, run_id: str, *, appear_within: float = 15) -> Run:
-    """Wait for a run the API just created (a rerun): its ID can be unknown to GET /v1/runs
-    for a moment after the call returned it."""
-    deadline = time.monotonic() + appear_within
-    while True:
-        try:
-            return probe.wait(run_id)
-        except RunNotFound:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
 def _final_status(probe: Probe, run_id: str, timeout: float = 15) -> str:
     try:
         return probe.wait(run_id, timeout=timeout).status
@@ -516,7 +503,7 @@ def management_api(probe: Probe) -> None:
         run_ids=[waiting],
     )
     rerun_id = api.graphql("mutation($id: ULID!) { rerun(runID: $id) }", {"id": run_id})["rerun"]
-    rerun = _wait_new_run(probe, rerun_id)
+    rerun = probe.wait(rerun_id, appear_within=15)
     probe.check(
         "gql-rerun",
         t("GraphQL reruns a finished run: a new run that executes the steps again"),
@@ -534,7 +521,7 @@ def management_api(probe: Probe) -> None:
     # REST v2 (the newer API)
     v2 = api.request("POST", f"/api/v2/runs/{run_id}/rerun", json={})
     v2_run = (v2.json().get("data") or {}).get("runId") if v2.status_code == 200 else None
-    v2_status = _wait_new_run(probe, v2_run).status if v2_run else f"HTTP {v2.status_code}"
+    v2_status = probe.wait(v2_run, appear_within=15).status if v2_run else f"HTTP {v2.status_code}"
     probe.check(
         "v2-rerun",
         t("REST v2 reruns a finished run"),

@@ -163,7 +163,8 @@ def wait_for_function_runs(
             # REST decides (the list's status can lag behind it); a run REST calls final is not
             # read again.
             if known is None or not known.final:
-                runs[row.id] = api.get_run(row.id)
+                # Listed here, yet REST may not know the run for a moment under load.
+                runs[row.id] = api.get_new_run(row.id)
         ids = [row.id for row in rows]
         now = time.monotonic()
         if len(ids) >= count and all(i in runs and runs[i].final for i in ids):

@@ -51,7 +51,7 @@ def wait_for_all(api: DevServerAPI, run_ids: Sequence[str], *, timeout: float) -
     pending = list(dict.fromkeys(run_ids))
     while pending:
         for run_id in list(pending):
-            run = api.get_run(run_id)
+            run = api.get_new_run(run_id)
             if run.final:
                 finished[run_id] = run
                 pending.remove(run_id)

@@ -39,7 +39,7 @@ import inngest
 from rich.console import Console
 
 from . import flow, output
-from .api import DevServerAPI, Run
+from .api import RUN_APPEARS_WITHIN_S, DevServerAPI, Run
 from .app import AppHost
 from .catalog import CatalogItem, Category, Prerequisites, lookup
 from .devserver import DevServer, discover, free_port
@@ -217,9 +217,15 @@ class Probe:
         """The ID of the (first) run that any of ``event_ids`` started."""
         return self.api.wait_for_runs(list(event_ids), timeout=self.bound(timeout))[0].id
 
-    def wait(self, run_id: str, *, timeout: float = 60.0) -> Run:
+    def wait(
+        self, run_id: str, *, timeout: float = 60.0, appear_within: float = RUN_APPEARS_WITHIN_S
+    ) -> Run:
+        """Wait for the run to finish. ``appear_within``: how long the server may still answer
+        "not found" for a run it has just named before that counts (RunNotFound)."""
         self.say(f"waiting for run {run_id[-8:]} to finish")
-        return self.api.wait_for_run(run_id, timeout=self.bound(timeout))
+        return self.api.wait_for_run(
+            run_id, timeout=self.bound(timeout), appear_within=appear_within
+        )
 
     def trigger(
         self, name: str, data: dict[str, Any] | None = None, *, timeout: float = 60.0

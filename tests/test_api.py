@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -100,6 +101,33 @@ def test_unknown_run_raises_run_not_found() -> None:
         make_api(handler).get_run("X")
     assert str(excinfo.value) == message
     assert isinstance(excinfo.value, LookupError)
+
+
+def test_a_run_just_named_may_be_unknown_for_a_moment() -> None:
+    # Seen in CI: a run listed by GraphQL, "Unable to load function run" from REST just after.
+    answers = iter(["missing", "missing", "Completed"])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        answer = next(answers)
+        if answer == "missing":
+            return httpx.Response(200, json={"error": "Unable to load", "data": None})
+        return httpx.Response(200, json={"data": rest_run(answer)})
+
+    run = make_api(handler).wait_for_run("R1", timeout=5, poll=0.01, appear_within=2)
+    assert run.status == "COMPLETED"
+
+
+def test_a_run_still_unknown_after_the_grace_is_not_found() -> None:
+    calls: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(time.monotonic())
+        return httpx.Response(200, json={"error": "Unable to load", "data": None})
+
+    with pytest.raises(RunNotFound):
+        make_api(handler).wait_for_run("R1", timeout=5, appear_within=0.5)
+    assert len(calls) >= 2  # it asked again before giving up
+    assert calls[-1] - calls[0] < 1.5  # and gave up once the grace was over, not at timeout
 
 
 def test_http_error_status_raises() -> None:

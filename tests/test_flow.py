@@ -147,6 +147,22 @@ def test_rest_decides_when_the_list_lags() -> None:
     assert sorted(fake.rest_reads) == ["R1", "R2"]  # and neither is read again
 
 
+def test_a_listed_run_rest_does_not_know_yet_is_read_again() -> None:
+    # Seen in CI under load: GraphQL lists the run, GET /v1/runs/{id} says "not found" at first.
+    fake = FakeDevServer([[node("R1")]])
+    misses = [1, 2]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/v1/runs/") and misses:
+            misses.pop()
+            return httpx.Response(200, json={"error": "Unable to load function run", "data": None})
+        return fake(request)
+
+    runs = wait_for_function_runs(api_with(handler), SLUG, since=0, count=1, timeout=5, poll=0.01)
+    assert [(r.id, r.status) for r in runs] == [("R1", "COMPLETED")]
+    assert not misses
+
+
 def test_timeout_names_rest_and_list_statuses() -> None:
     fake = FakeDevServer([[node("R1", "RUNNING")]], rest_status="Running")
     with pytest.raises(ProbeTimeout, match=r"statuses: \['RUNNING'\] \(run list: \['RUNNING'\]\)"):

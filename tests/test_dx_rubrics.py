@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 
 import pytest
+from rubric_evidence import evidence
 
 import serve
 from conftest import ROOT
@@ -14,24 +15,6 @@ from harness.evidence import Evidence, Rating
 @pytest.fixture(scope="module")
 def dx() -> ModuleType:
     return serve.load_script(ROOT / "10_dx_developer_experience.py")
-
-
-def evidence(
-    passed: list[str],
-    failed: list[str] = (),
-    not_run: list[str] = (),
-    measurements: dict[str, float] | None = None,
-) -> Evidence:
-    ev = Evidence()
-    for key in passed:
-        ev.check(key, key, True)
-    for key in failed:
-        ev.check(key, key, False)
-    for key in not_run:
-        ev.not_run(key, key, "not observable here")
-    for key, value in (measurements or {}).items():
-        ev.measure(key, value, "x")
-    return ev
 
 
 def rate(dx: ModuleType, item: str, ev: Evidence) -> Rating:

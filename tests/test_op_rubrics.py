@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 
 import pytest
+from rubric_evidence import evidence
 
 import serve
 from conftest import ROOT
@@ -16,30 +17,8 @@ def op() -> ModuleType:
     return serve.load_script(ROOT / "08_op_operations.py")
 
 
-def evidence(
-    passed: list[str],
-    failed: list[str] = (),
-    not_run: list[str] = (),
-    values: dict[str, float] | None = None,
-) -> Evidence:
-    ev = Evidence()
-    for key in passed:
-        ev.check(key, key, True)
-    for key in failed:
-        ev.check(key, key, False)
-    for key in not_run:
-        ev.not_run(key, key, "not installed here")
-    for key, value in (values or {}).items():
-        ev.measure(key, value, "s")
-    return ev
-
-
 def rate(op: ModuleType, item: str, ev: Evidence) -> Rating:
     return op.suite.items[item].rate(ev)
-
-
-def with_failed(keys: list[str], failed: list[str], **extra: object) -> Evidence:
-    return evidence([k for k in keys if k not in failed], failed, **extra)  # type: ignore[arg-type]
 
 
 def test_every_op_item_has_a_rubric_and_a_budget(op: ModuleType) -> None:
@@ -66,13 +45,13 @@ OP01 = ["serve-model-runs", "connect-model-runs", "unsigned-rejected", "wrong-si
     ],
 )
 def test_op01_deployment(op: ModuleType, failed: list[str], stars: int) -> None:
-    rating = rate(op, "OP-01", with_failed(OP01, failed))
+    rating = rate(op, "OP-01", evidence(OP01, failed))
     assert rating.stars == stars
     assert set(failed) <= set(rating.drivers)
 
 
 def test_op01_replay_finding_comes_with_advice(op: ModuleType) -> None:
-    rating = rate(op, "OP-01", with_failed(OP01, ["stale-signature-rejected"]))
+    rating = rate(op, "OP-01", evidence(OP01, ["stale-signature-rejected"]))
     assert rating.advice is not None and "X-Inngest-Signature" in str(rating.advice)
 
 
@@ -99,17 +78,17 @@ OP02_ODD = ["unknown-run-is-404", "statuses-agree", "self-hosted:statuses-agree"
     ],
 )
 def test_op02_management_api(op: ModuleType, failed: list[str], stars: int) -> None:
-    rating = rate(op, "OP-02", with_failed(OP02_CORE + OP02_ODD, failed))
+    rating = rate(op, "OP-02", evidence(OP02_CORE + OP02_ODD, failed))
     assert rating.stars == stars
 
 
 def test_op02_one_surface_is_enough_for_each_operation(op: ModuleType) -> None:
     # REST cancel broken, GraphQL cancel working: still cancellable.
-    assert rate(op, "OP-02", with_failed(OP02_CORE + OP02_ODD, ["rest-cancel-run"])).stars == 5
+    assert rate(op, "OP-02", evidence(OP02_CORE + OP02_ODD, ["rest-cancel-run"])).stars == 5
 
 
 def test_op02_names_the_oddities_it_found(op: ModuleType) -> None:
-    rating = rate(op, "OP-02", with_failed(OP02_CORE + OP02_ODD, ["reads-are-fresh"]))
+    rating = rate(op, "OP-02", evidence(OP02_CORE + OP02_ODD, ["reads-are-fresh"]))
     assert "reads-are-fresh" in str(rating.reason) and "reads-are-fresh" in rating.drivers
 
 
@@ -130,7 +109,7 @@ OP03 = survival("self-hosted") + survival("self-hosted-sqlite")
     ],
 )
 def test_op03_storage(op: ModuleType, failed: list[str], stars: int) -> None:
-    assert rate(op, "OP-03", with_failed(OP03, failed)).stars == stars
+    assert rate(op, "OP-03", evidence(OP03, failed)).stars == stars
 
 
 def test_op03_without_postgres_and_redis_is_at_most_three_and_says_how_to_install(
@@ -157,7 +136,7 @@ OP04 = ["queue-drains", "per-key-limit-held", "keys-run-in-parallel"]
     ],
 )
 def test_op04_scalability(op: ModuleType, failed: list[str], drain_s: float, stars: int) -> None:
-    ev = with_failed(OP04, failed, values={"drain-time": drain_s})
+    ev = evidence(OP04, failed, measurements={"drain-time": drain_s})
     assert rate(op, "OP-04", ev).stars == stars
 
 
@@ -174,7 +153,7 @@ OP05 = ["retention-setting", "delete-run-api", "self-hosted-keeps-history"]
     ],
 )
 def test_op05_retention(op: ModuleType, failed: list[str], stars: int) -> None:
-    assert rate(op, "OP-05", with_failed(OP05, failed)).stars == stars
+    assert rate(op, "OP-05", evidence(OP05, failed)).stars == stars
 
 
 @pytest.mark.parametrize(
@@ -206,11 +185,11 @@ WAITS = {"quiet-tenant-wait:shared": 7.1, "quiet-tenant-wait:per-tenant": 1.5}
     ],
 )
 def test_op07_isolation(op: ModuleType, failed: list[str], stars: int) -> None:
-    assert rate(op, "OP-07", with_failed(OP07, failed, values=WAITS)).stars == stars
+    assert rate(op, "OP-07", evidence(OP07, failed, measurements=WAITS)).stars == stars
 
 
 def test_op07_reason_quotes_the_measured_waits(op: ModuleType) -> None:
-    reason = str(rate(op, "OP-07", evidence(OP07, values=WAITS)).reason)
+    reason = str(rate(op, "OP-07", evidence(OP07, measurements=WAITS)).reason)
     assert "7.1 s" in reason and "1.5 s" in reason
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 
 import pytest
+from rubric_evidence import evidence
 
 import serve
 from conftest import ROOT
@@ -14,17 +15,6 @@ from harness.evidence import Evidence, Rating
 @pytest.fixture(scope="module")
 def pf() -> ModuleType:
     return serve.load_script(ROOT / "07_pf_performance.py")
-
-
-def evidence(passed: list[str] = (), failed: list[str] = (), **measurements: float) -> Evidence:
-    ev = Evidence()
-    for key in passed:
-        ev.check(key, key, True)
-    for key in failed:
-        ev.check(key, key, False)
-    for key, value in measurements.items():
-        ev.measure(key.replace("__", ":").replace("_", "-"), value, "unit")
-    return ev
 
 
 def rate(pf: ModuleType, item: str, ev: Evidence) -> Rating:
@@ -43,8 +33,7 @@ def latency(overhead: float, low: float | None = None, passed: bool = True) -> E
     ev = evidence(
         passed=["chain-completes:default-tick"] if passed else [],
         failed=[] if passed else ["chain-completes:default-tick"],
-        step_overhead__default_tick=overhead,
-        first_step__default_tick=180.0,
+        measurements={"step-overhead:default-tick": overhead, "first-step:default-tick": 180.0},
     )
     if low is not None:
         ev.measure("step-overhead:low-tick", low, "ms")

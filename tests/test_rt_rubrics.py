@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from types import ModuleType
 
 import pytest
+from rubric_evidence import evidence
 
 import serve
 from conftest import ROOT
@@ -15,19 +15,6 @@ from harness.evidence import Evidence, Rating
 @pytest.fixture(scope="module")
 def rt() -> ModuleType:
     return serve.load_script(ROOT / "02_rt_retry_timeout.py")
-
-
-def evidence(
-    keys: Sequence[str], failed: Sequence[str] = (), not_run: Sequence[str] = ()
-) -> Evidence:
-    """Every key passed, except those listed as failed or not run."""
-    ev = Evidence()
-    for key in keys:
-        if key in not_run:
-            ev.not_run(key, key, "not observable here")
-        else:
-            ev.check(key, key, key not in failed)
-    return ev
 
 
 def rate(rt: ModuleType, item: str, ev: Evidence) -> Rating:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 
 import pytest
+from rubric_evidence import evidence
 
 import serve
 from conftest import ROOT
@@ -14,17 +15,6 @@ from harness.evidence import Evidence, Rating
 @pytest.fixture(scope="module")
 def sg() -> ModuleType:
     return serve.load_script(ROOT / "04_sg_signals_events.py")
-
-
-def evidence(passed: list[str], failed: list[str] = (), not_run: list[str] = ()) -> Evidence:
-    ev = Evidence()
-    for key in passed:
-        ev.check(key, key, True)
-    for key in failed:
-        ev.check(key, key, False)
-    for key in not_run:
-        ev.not_run(key, key, "not observable here")
-    return ev
 
 
 def rate(sg: ModuleType, item: str, passed: list[str], failed: list[str] = ()) -> Rating:

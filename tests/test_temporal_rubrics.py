@@ -3,9 +3,8 @@ original report. Hand-made evidence only: no Temporal server, no SDK."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import pytest
+from rubric_evidence import evidence
 
 from harness.comparison import DOCUMENTED_ROWS, TemporalResult
 from harness.evidence import Evidence
@@ -27,18 +26,6 @@ from harness.temporal_rubrics import (
     rate_retries,
     rate_time_skipping,
 )
-
-
-def evidence(passed: Iterable[str] = (), failed: Iterable[str] = (), not_run: Iterable[str] = ()):
-    ev = Evidence()
-    for key in passed:
-        ev.check(key, t("a check"), True)
-    for key in failed:
-        ev.check(key, t("a check"), False, observed="what happened")
-    for key in not_run:
-        ev.not_run(key, t("a check"), t("a reason"))
-    return ev
-
 
 PROGRESS = [
     "completes-after-crash",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 
 import pytest
+from rubric_evidence import evidence
 
 import serve
 from conftest import ROOT
@@ -14,15 +15,6 @@ from harness.evidence import Evidence, Rating
 @pytest.fixture(scope="module")
 def vr() -> ModuleType:
     return serve.load_script(ROOT / "05_vr_versioning.py")
-
-
-def evidence(passed: list[str], failed: list[str] = ()) -> Evidence:
-    ev = Evidence()
-    for key in passed:
-        ev.check(key, key, True)
-    for key in failed:
-        ev.check(key, key, False)
-    return ev
 
 
 def rate(vr: ModuleType, item: str, keys: list[str], failed: list[str]) -> Rating:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from types import ModuleType
 
 import pytest
+from rubric_evidence import evidence
 
 import serve
 from conftest import ROOT
@@ -15,24 +15,6 @@ from harness.evidence import Evidence, Rating
 @pytest.fixture(scope="module")
 def wf() -> ModuleType:
     return serve.load_script(ROOT / "03_wf_workflow_primitives.py")
-
-
-def evidence(
-    keys: Iterable[str],
-    failed: Iterable[str] = (),
-    not_run: Iterable[str] = (),
-    measurements: dict[str, float] | None = None,
-) -> Evidence:
-    failed, not_run = set(failed), set(not_run)
-    ev = Evidence()
-    for key in keys:
-        if key in not_run:
-            ev.not_run(key, key, "not observable here")
-        else:
-            ev.check(key, key, key not in failed)
-    for key, value in (measurements or {}).items():
-        ev.measure(key, value, "unit")
-    return ev
 
 
 def rate(wf: ModuleType, item: str, ev: Evidence) -> Rating:

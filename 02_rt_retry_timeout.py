@@ -40,6 +40,7 @@ from common import (
     t,
     timing,
 )
+from harness.stats import Distribution
 
 suite = Suite(__file__, Category.RT)
 
@@ -398,7 +399,7 @@ def _default_schedule(probe: Probe) -> None:
     fits = timing.fit_schedule(per_retry, DEFAULT_BACKOFF_TABLE_S, DEFAULT_JITTER_MAX_S)
     complete = all(len(g) == SCHEDULE_RETRIES for g in trace_gaps)
     for fit in fits:
-        stats = timing.GapStats.of(fit.measured)
+        stats = Distribution.of(fit.measured, digits=2)
         note = t(
             "gap before retry {retry} on the default schedule, over {n} runs started together; "
             "from the trace's attempt start times",
@@ -452,12 +453,12 @@ def _default_schedule(probe: Probe) -> None:
         "default-schedule-backs-off",
         _SCHEDULE_CHECKS["default-schedule-backs-off"],
         complete and ratio is not None and ratio > 1.2,
-        observed={"mean gap per retry": [timing.GapStats.of(g).mean for g in per_retry],
+        observed={"mean gap per retry": [Distribution.of(g, digits=2).mean for g in per_retry],
                   "growth ratio": ratio},
         expected="the mean gap grows from retry to retry (ratio > 1.2)",
         run_ids=[r.id for r in runs],
     )  # fmt: skip
-    spreads = [timing.GapStats.of(g).spread for g in per_retry]
+    spreads = [Distribution.of(g, digits=2).range for g in per_retry]
     probe.check(
         "default-schedule-jittered",
         _SCHEDULE_CHECKS["default-schedule-jittered"],

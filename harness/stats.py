@@ -8,6 +8,7 @@ raw samples (benchmarks are never timed unit tests).
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -41,6 +42,12 @@ class Distribution:
     p99: float
     max: float
     mean: float
+    stdev: float  # sample standard deviation; 0.0 for a single sample
+
+    @property
+    def range(self) -> float:
+        """max - min: how far apart the samples landed (e.g. the same retry gap in many runs)."""
+        return round(self.max - self.min, 6)
 
     @classmethod
     def of(cls, samples: Sequence[float], *, digits: int = 3) -> Distribution:
@@ -58,6 +65,7 @@ class Distribution:
             p99=r(percentile(samples, 99)),
             max=r(max(samples)),
             mean=r(sum(samples) / len(samples)),
+            stdev=r(statistics.stdev(samples)) if len(samples) > 1 else 0.0,
         )
 
     def as_params(self) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Attempt timings read from a run's trace, and plain statistics of the gaps between them.
+"""Attempt timings read from a run's trace, and the gaps between them.
 
 The dev server's trace (see :mod:`harness.api`) lists, under each step, one child span per
 attempt (``Attempt 0``, ``Attempt 1`` …) with its start and end time. A failure outside any step
@@ -14,9 +14,8 @@ from __future__ import annotations
 import itertools
 import statistics
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from .api import Span
 
@@ -44,39 +43,6 @@ def gaps_s(starts: Sequence[datetime | float]) -> list[float]:
     """Seconds between consecutive starts (datetimes or epoch seconds), rounded to 10 ms."""
     values = [s.timestamp() if isinstance(s, datetime) else float(s) for s in starts]
     return [round(b - a, 2) for a, b in itertools.pairwise(values)]
-
-
-@dataclass(frozen=True)
-class GapStats:
-    """Sample statistics of a set of durations in seconds (one retry gap over several runs)."""
-
-    n: int
-    min: float
-    max: float
-    mean: float
-    median: float
-    stdev: float  # sample standard deviation; 0.0 for a single value
-
-    @property
-    def spread(self) -> float:
-        """max - min: how far apart the same gap landed in different runs."""
-        return round(self.max - self.min, 2)
-
-    @classmethod
-    def of(cls, values: Sequence[float]) -> GapStats:
-        if not values:
-            raise ValueError("no values to summarise")
-        return cls(
-            n=len(values),
-            min=round(min(values), 2),
-            max=round(max(values), 2),
-            mean=round(statistics.fmean(values), 2),
-            median=round(statistics.median(values), 2),
-            stdev=round(statistics.stdev(values), 2) if len(values) > 1 else 0.0,
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "spread": self.spread}
 
 
 def by_retry(gaps_per_run: Sequence[Sequence[float]]) -> list[list[float]]:

@@ -25,6 +25,13 @@ def test_percentiles_agree_with_the_standard_library() -> None:
         assert percentile(samples, q) == pytest.approx(cuts[q - 1])
 
 
+def test_distribution_of_retry_gaps_at_two_digits() -> None:
+    gaps = Distribution.of([18.8, 41.33, 41.6, 33.91], digits=2)
+    assert (gaps.n, gaps.min, gaps.max, gaps.mean) == (4, 18.8, 41.6, 33.91)
+    assert gaps.p50 == 37.62 and gaps.stdev == 10.68
+    assert gaps.range == pytest.approx(22.8)
+
+
 def test_percentile_rejects_bad_input() -> None:
     with pytest.raises(ValueError, match="no samples"):
         percentile([], 50)
@@ -38,8 +45,11 @@ def test_distribution_summarises_a_sample() -> None:
     assert d.p50 == 50.5 and d.p95 == pytest.approx(95.05) and d.p99 == pytest.approx(99.01)
     assert d.as_params()["p95"] == d.p95
     assert d.spread() == {"n": 100, "p95": d.p95, "p99": d.p99, "min": 1.0, "max": 100.0}
+    assert d.stdev == pytest.approx(29.011, abs=0.001)
+    assert d.range == 99.0
     single = Distribution.of([7.0])
     assert single.p50 == single.p99 == single.min == 7.0
+    assert single.stdev == 0.0 and single.range == 0.0
     with pytest.raises(ValueError):
         Distribution.of([])
 

@@ -8,7 +8,6 @@ import pytest
 
 from harness.api import Span
 from harness.timing import (
-    GapStats,
     attempt_starts,
     attempt_statuses,
     by_retry,
@@ -62,20 +61,6 @@ def test_gaps_accept_epoch_seconds_and_need_two_starts() -> None:
     assert gaps_s([100.0, 101.014, 103.02]) == [1.01, 2.01]
     assert gaps_s([100.0]) == []
     assert gaps_s([]) == []
-
-
-def test_gap_stats() -> None:
-    stats = GapStats.of([18.8, 41.33, 41.6, 33.91])
-    assert (stats.n, stats.min, stats.max) == (4, 18.8, 41.6)
-    assert stats.mean == pytest.approx(33.91, abs=0.01)
-    assert stats.median == pytest.approx(37.62, abs=0.01)
-    assert stats.stdev > 0
-    assert stats.spread == pytest.approx(22.8)
-    assert stats.as_dict()["spread"] == pytest.approx(22.8)
-    single = GapStats.of([5.0])
-    assert single.stdev == 0.0 and single.spread == 0.0
-    with pytest.raises(ValueError):
-        GapStats.of([])
 
 
 def test_by_retry_regroups_run_by_run_gaps() -> None:

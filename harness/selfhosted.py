@@ -35,6 +35,7 @@ import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -193,9 +194,10 @@ class PostgresCluster:
             raise SelfHostedError(f"PostgreSQL: port {self.port} is already in use")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         run_as = self._run_as()
-        # Its own folder under /tmp: the suite's work folder is private to root, and the
-        # server's account must be able to reach its data directory.
-        self._data_root = Path(tempfile.mkdtemp(prefix="inngest-suite-pg-"))
+        # A folder of its own that the server's account can reach: the suite's work folder is
+        # private to root, and so may be $TMPDIR.
+        parent = _tmp_reachable_by_all() if run_as else None
+        self._data_root = Path(tempfile.mkdtemp(prefix="inngest-suite-pg-", dir=parent))
         if run_as:
             os.chown(self._data_root, run_as["user"], run_as["group"])
         data = self._data_root / "data"
@@ -588,6 +590,16 @@ def start_help() -> str | None:
         [binary, "start", "--help"], capture_output=True, text=True, timeout=30, check=False
     )
     return done.stdout + done.stderr
+
+
+def _tmp_reachable_by_all() -> str:
+    """The temporary folder if another account can reach it (every folder on the way is
+    searchable by others), else /tmp: initdb, run as ``postgres``, fails in a private $TMPDIR
+    (a pytest tmp_path, say) with nothing in its log."""
+    tmp = Path(tempfile.gettempdir()).resolve()
+    if all(folder.stat().st_mode & stat.S_IXOTH for folder in [tmp, *tmp.parents]):
+        return str(tmp)
+    return "/tmp"
 
 
 def _server_env() -> dict[str, str]:

@@ -12,8 +12,9 @@ import json
 import os
 import shutil
 import stat
-import subprocess
 import time
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -29,24 +30,51 @@ needs_backends = pytest.mark.skipif(
 )
 
 
-def backend_processes() -> dict[int, str]:
-    """PostgreSQL servers on a suite cluster, redis-servers and `inngest start`s: pid -> args."""
-    listing = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
-    found = {}
-    for line in listing.splitlines():
-        pid, _, args = line.strip().partition(" ")
-        postgres = "inngest-suite-pg-" in args
-        inngest_start = " start --host 127.0.0.1" in args and "--signing-key" in args
-        if postgres or inngest_start or args.startswith("redis-server"):
-            found[int(pid)] = args
+# What a script run starts is told apart from other test runs on the machine by two marks: a
+# variable in its environment (not INNGEST_*: the self-hosted server's environment drops those)
+# and a TMPDIR of its own, since every working folder comes from tempfile. redis-server needs
+# the second: its process title overwrites what /proc shows of its environment, but it works
+# in its folder.
+RUN_MARK = "SUITE_TEST_RUN_MARK"
+
+
+@dataclass(frozen=True)
+class Marked:
+    env: dict[str, str]
+    mark: str
+    tmpdir: Path
+
+
+def marked_env(tmp_path: Path, **extra: str) -> Marked:
+    """An environment for a script run whose processes can be found afterwards."""
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    mark = uuid.uuid4().hex
+    return Marked({**os.environ, RUN_MARK: mark, "TMPDIR": str(tmpdir), **extra}, mark, tmpdir)
+
+
+def started_by(run: Marked) -> list[str]:
+    """The command lines of live processes that carry the run's mark or work in its TMPDIR."""
+    needle = f"{RUN_MARK}={run.mark}".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            marked = needle in (proc / "environ").read_bytes().split(b"\0")
+            inside = (proc / "cwd").resolve().is_relative_to(run.tmpdir.resolve())
+            if marked or inside:
+                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
     return found
 
 
-def left_running(before: dict[int, str], grace: float = 5.0) -> list[str]:
-    """What the run started and did not stop (given ``grace`` seconds to finish exiting)."""
+def left_running(run: Marked, grace: float = 5.0) -> list[str]:
+    """What the marked run started and did not stop (given ``grace`` seconds to exit)."""
     deadline = time.monotonic() + grace
     while True:
-        extra = [args for pid, args in backend_processes().items() if pid not in before]
+        extra = started_by(run)
         if not extra or time.monotonic() > deadline:
             return extra
         time.sleep(0.2)
@@ -57,8 +85,10 @@ def checks(item: dict) -> dict[str, dict]:
 
 
 def test_op01_and_op06_are_rated_from_executed_checks(tmp_path: Path) -> None:
-    before = backend_processes()
-    result = run_script(SCRIPT, "--item", "OP-01,OP-06", "--json", "--results-dir", str(tmp_path))
+    run = marked_env(tmp_path)
+    result = run_script(
+        SCRIPT, "--item", "OP-01,OP-06", "--json", "--results-dir", str(tmp_path), env=run.env
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     items = json.loads(result.stdout)["items"]
     for item_id in ("OP-01", "OP-06"):
@@ -79,7 +109,7 @@ def test_op01_and_op06_are_rated_from_executed_checks(tmp_path: Path) -> None:
         assert op01["server-signed-run"]["outcome"] == "passed"
         assert op06["crash-recovery"]["outcome"] == "passed"
         assert op06["second-instance-takeover"]["outcome"] in ("passed", "failed")
-    assert not left_running(before)  # nothing the run started is still running
+    assert not left_running(run)  # nothing the run started is still running
 
 
 @needs_backends
@@ -103,17 +133,16 @@ def test_an_inngest_start_that_exits_is_a_clear_exit_2_leaving_nothing(tmp_path:
     fake = tmp_path / "inngest"
     fake.write_text("#!/bin/sh\necho 'Error: cannot open the database' >&2\nexit 1\n")
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    before = backend_processes()
-    env = {**os.environ, "INNGEST_DEV_SERVER_BIN": str(fake)}
-    env.pop("INNGEST_DEV_SERVER_URL", None)
+    run = marked_env(tmp_path, INNGEST_DEV_SERVER_BIN=str(fake))
+    run.env.pop("INNGEST_DEV_SERVER_URL", None)
     result = run_script(
         SCRIPT, "--server", "self-hosted", "--item", "OP-07", "--results-dir", str(tmp_path),
-        env=env, timeout=180,
+        env=run.env, timeout=180,
     )  # fmt: skip
     assert result.returncode == 2, result.stderr[-2000:]
     assert "inngest start exited with code 1" in result.stderr
     assert "cannot open the database" in result.stderr and "Traceback" not in result.stderr
-    assert not left_running(before)
+    assert not left_running(run)
 
 
 def test_without_redis_the_self_hosted_checks_are_not_run_with_the_install_command(

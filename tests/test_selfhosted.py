@@ -286,6 +286,42 @@ def test_postgres_runs_as_the_unprivileged_account_when_we_are_root(tmp_path: Pa
     assert not listening(cluster.port)
 
 
+@needs_backends
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs PostgreSQL as another account")
+def test_postgres_starts_from_a_private_tmpdir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # initdb, run as postgres, cannot reach a TMPDIR only root can enter (pytest's tmp_path is
+    # one): the cluster's data goes where that account can reach it instead.
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    monkeypatch.setenv("TMPDIR", str(private))
+    monkeypatch.setattr(selfhosted.tempfile, "tempdir", None)  # read TMPDIR again
+    bin_dir = postgres_bin_dir()
+    assert bin_dir
+    cluster = PostgresCluster(bin_dir, tmp_path, free_port())
+    try:
+        cluster.start()
+        assert cluster.query("SELECT 1") == "1"
+        assert not cluster._data_root.is_relative_to(private)  # type: ignore[union-attr]
+    finally:
+        cluster.stop()
+
+
+def test_a_tmpdir_others_cannot_search_is_not_used_for_another_account(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_ = tmp_path / "open"
+    open_.mkdir()
+    open_.chmod(0o755)
+    tmp_path.chmod(0o755)
+    monkeypatch.setattr(selfhosted.tempfile, "gettempdir", lambda: str(open_))
+    searchable = all(f.stat().st_mode & stat.S_IXOTH for f in open_.resolve().parents)
+    assert selfhosted._tmp_reachable_by_all() == (str(open_.resolve()) if searchable else "/tmp")
+    open_.chmod(0o700)
+    assert selfhosted._tmp_reachable_by_all() == "/tmp"
+
+
 def test_cancel_falls_back_to_graphql_where_rest_answers_404() -> None:
     seen: list[str] = []
 

@@ -482,12 +482,9 @@ def _retry_after(probe: Probe, *, default_backoff: bool) -> None:
 
 
 def _check_retry_after(probe: Probe, run_id: str, *, default_backoff: bool) -> None:
-    try:
-        run = probe.wait(run_id, timeout=30)
-    except ProbeTimeout:
-        # Not finished long after its 5 s retry was due: a finding (the check fails with what
-        # the run shows), not a broken probe.
-        run = probe.api.get_run(run_id)
+    # Not finished long after its 5 s retry was due: a finding (the check fails with what the
+    # run shows), not a broken probe.
+    run = probe.wait_or_last(run_id, timeout=30)
     statuses, starts = _attempts(probe, run_id, "push-contact", final=run.final)
     gaps = timing.gaps_s(starts)
     gap = gaps[0] if gaps else None

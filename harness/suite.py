@@ -227,6 +227,16 @@ class Probe:
             run_id, timeout=self.bound(timeout), appear_within=appear_within
         )
 
+    def wait_or_last(self, run_id: str, *, timeout: float = 60.0) -> Run:
+        """Like :meth:`wait`, but a run still not final after ``timeout`` comes back as it
+        stands: for checks where a run that never ends is a finding, not a broken probe."""
+        try:
+            return self.wait(run_id, timeout=timeout)
+        except ProbeTimeout:
+            if self.remaining() <= 0:  # the item's budget is spent: that still ends the probe
+                raise
+            return self.api.get_run(run_id)
+
     def trigger(
         self, name: str, data: dict[str, Any] | None = None, *, timeout: float = 60.0
     ) -> Run:

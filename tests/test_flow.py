@@ -224,6 +224,33 @@ def test_probe_send_burst_tags_every_event_with_the_probe() -> None:
     assert burst.event_ids == ["E0", "E1"]
 
 
+def running_probe(item_timeout: float) -> Any:
+    """A probe whose dev server shows one run, R1, RUNNING for ever."""
+    from harness.catalog import lookup
+    from harness.ledger import Ledger
+    from harness.suite import Item, Probe
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"data": {"run_id": "R1", "status": "Running"}})
+
+    item = Item(lookup("PF-01"), lambda probe: None, [], timeout=item_timeout)
+    return Probe(item, api_with(handler), None, None, Ledger(), lambda message: None)  # type: ignore[arg-type]
+
+
+def test_wait_or_last_returns_a_run_that_never_ends_as_it_stands() -> None:
+    probe = running_probe(item_timeout=30)
+    with pytest.raises(ProbeTimeout):
+        probe.wait("R1", timeout=0.3)
+    run = probe.wait_or_last("R1", timeout=0.3)
+    assert (run.id, run.status, run.final) == ("R1", "RUNNING", False)
+
+
+def test_wait_or_last_still_ends_the_probe_when_its_budget_is_spent() -> None:
+    probe = running_probe(item_timeout=0.3)
+    with pytest.raises(ProbeTimeout):
+        probe.wait_or_last("R1", timeout=60)
+
+
 def test_other_app_refuses_functions_of_another_app() -> None:
     import inngest
 

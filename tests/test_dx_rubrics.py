@@ -22,7 +22,7 @@ def rate(dx: ModuleType, item: str, ev: Evidence) -> Rating:
 
 
 def grade(dx: ModuleType, item: str, keys: list[str], failed: list[str], **kw) -> Rating:
-    return rate(dx, item, evidence([k for k in keys if k not in failed], failed, **kw))
+    return rate(dx, item, evidence(keys, failed, **kw))
 
 
 def test_every_dx_item_has_a_rubric(dx: ModuleType) -> None:

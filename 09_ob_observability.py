@@ -42,8 +42,10 @@ from common import (
     t,
 )
 from harness import ui_queries
+from harness.browser import ENV_CHECKS as BROWSER_ENV_CHECKS
 from harness.browser import BrowserError, Chromium, find_chromium, png_size
 from harness.logcontext import FIELDS, RunContextFilter, log_context_middleware, run_step
+from harness.otel import ENV_CHECKS as OTEL_ENV_CHECKS
 from harness.otel import (
     exporter_from_env,
     run_span_id,
@@ -56,7 +58,7 @@ from harness.prometheus import Exposition, parse
 from harness.selfhosted import SELF_HOSTED_SQLITE, SelfHostedError, SelfHostedUnavailable
 from harness.webhook import WebhookReceiver
 
-suite = Suite(__file__, Category.OB)
+suite = Suite(__file__, Category.OB, environment=(*BROWSER_ENV_CHECKS, *OTEL_ENV_CHECKS))
 
 
 # ═══ OB-01 Dashboard / UI ══════════════════════════════════════════════════════════════════════

@@ -40,11 +40,12 @@ from common import (
     side_effects,
     t,
 )
+from harness import fake_model
 from harness.codemetrics import sdk_modules_named
 from harness.fake_model import ModelUnderTest, model_endpoint, serve_model
 from harness.realtime import Received, Subscriber
 
-suite = Suite(__file__, Category.AI)
+suite = Suite(__file__, Category.AI, environment=fake_model.ENV_CHECKS)
 
 
 # ─── the model, as the functions call it ───────────────────────────────────────────────────────

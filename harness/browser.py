@@ -17,7 +17,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .validate import EnvCheck, executable_variable
+
 BROWSER_ENV = "SUITE_CHROMIUM"
+ENV_CHECKS: tuple[EnvCheck, ...] = (executable_variable(BROWSER_ENV),)
 BINARY_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 FLAGS = (
     "--headless",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from .i18n import N_
 
@@ -137,7 +137,7 @@ class Prerequisites(BaseModel):
         "restricted-write"
     )
     deployment: Literal["serverless-cloud", "self-hosted", "containers"] = "serverless-cloud"
-    scale: int = 100  # concurrent workflows, order of magnitude
+    scale: int = Field(default=100, ge=1)  # concurrent workflows, order of magnitude
     determinism: Literal["deterministic", "llm-decision"] = "llm-decision"
     language: Literal["python", "typescript", "go", "java", "other"] = "python"
 

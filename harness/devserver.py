@@ -29,6 +29,7 @@ import httpx
 
 from .errors import SetupError
 from .processes import stop_group
+from .validate import EnvCheck, executable_variable, url_variable
 
 if TYPE_CHECKING:
     from serve import ProductionKeys
@@ -37,6 +38,7 @@ PINNED_CLI_VERSION = "1.43.0"
 URL_ENV = "INNGEST_DEV_SERVER_URL"
 BIN_ENV = "INNGEST_DEV_SERVER_BIN"
 BINARY_NAMES = ("inngest", "inngest-cli")
+ENV_CHECKS: tuple[EnvCheck, ...] = (url_variable(URL_ENV), executable_variable(BIN_ENV))
 
 # Retries in the dev server default to a 15 s .. 2 h table plus up to 30 s of jitter. The suite
 # runs with a 1 s linear interval so every check finishes in bounded time; the flag is recorded

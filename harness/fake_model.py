@@ -44,6 +44,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 import serve
 
 from .devserver import free_port
+from .validate import EnvCheck, needs_variable, url_variable
 
 BASE_URL_ENV = "OPENAI_BASE_URL"
 API_KEY_ENV = "OPENAI_API_KEY"
@@ -52,6 +53,12 @@ FAKE_URL_ENV = "DURABILITY_FAKE_MODEL_URL"
 FAKE_MODEL_NAME = "durability-fake-model"
 FAKE_API_KEY = "fake-key-for-local-use"
 DEFAULT_PROVIDER_MODEL = "gpt-4o-mini"
+ENV_CHECKS: tuple[EnvCheck, ...] = (
+    url_variable(BASE_URL_ENV),
+    needs_variable(
+        BASE_URL_ENV, API_KEY_ENV, "a real provider needs both (any key for one without keys)"
+    ),
+)
 
 _CHOICE = re.compile(r"Answer with one of:\s*([^\n.]+)", re.IGNORECASE)
 
@@ -73,7 +80,7 @@ def model_endpoint() -> ModelEndpoint:
         return ModelEndpoint(
             base_url=provider,
             api_key=os.environ.get(API_KEY_ENV, ""),
-            model=os.environ.get(MODEL_ENV, DEFAULT_PROVIDER_MODEL),
+            model=os.environ.get(MODEL_ENV) or DEFAULT_PROVIDER_MODEL,
             fake=False,
         )
     fake = os.environ.get(FAKE_URL_ENV)

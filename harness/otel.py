@@ -38,7 +38,7 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import inngest
@@ -63,6 +63,9 @@ DEFAULT_SERVICE_NAME = "inngest-app"
 
 # FaaS semantic conventions (incubating in the OTel spec, so written out rather than imported
 # from the semconv package's private ``_incubating`` module).
+EXPORTER_ENV = "OTEL_TRACES_EXPORTER"  # the standard variable; the OTLP one reads the rest
+EXPORTERS = ("otlp", "console", "none")
+
 FAAS_INVOCATION_ID = "faas.invocation_id"
 FAAS_NAME = "faas.name"
 FAAS_TRIGGER = "faas.trigger"
@@ -182,21 +185,32 @@ def tracer_provider(
     return provider
 
 
-def exporter_from_env(environ: dict[str, str] | None = None) -> SpanExporter | None:
+def exporter_from_env(environ: Mapping[str, str] | None = None) -> SpanExporter | None:
     """The exporter the standard ``OTEL_TRACES_EXPORTER`` variable asks for: ``otlp`` (OTLP over
     HTTP, configured by the standard ``OTEL_EXPORTER_OTLP_*`` variables), ``console``, or
     ``none``/unset for no export. ValueError for anything else."""
-    env = os.environ if environ is None else environ
-    choice = env.get("OTEL_TRACES_EXPORTER", "none").strip().lower()
-    if choice in ("", "none"):
+    choice = exporter_choice(environ)
+    if choice == "none":
         return None
     if choice == "console":
         return ConsoleSpanExporter()
-    if choice == "otlp":
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        return OTLPSpanExporter()
-    raise ValueError(f"OTEL_TRACES_EXPORTER={choice!r}: expected otlp, console or none")
+    return OTLPSpanExporter()
+
+
+def exporter_choice(environ: Mapping[str, str] | None = None) -> str:
+    """``OTEL_TRACES_EXPORTER`` as ``otlp``, ``console`` or ``none`` (also when unset);
+    ValueError for anything else, so that a typo is caught before anything runs."""
+    env = os.environ if environ is None else environ
+    choice = env.get(EXPORTER_ENV, "").strip().lower() or "none"
+    if choice not in EXPORTERS:
+        raise ValueError(f"{EXPORTER_ENV}={choice!r}: unknown; allowed: {', '.join(EXPORTERS)}")
+    return choice
+
+
+# For harness.validate.check_environment; this module imports nothing of the suite's (copyable).
+ENV_CHECKS = (exporter_choice,)
 
 
 # --- the middleware ------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from .catalog import GOOD_THRESHOLD, ITEMS, Prerequisites, fail_close_applies
+from .errors import SetupError
 from .evidence import ItemResult, ItemStatus, NotRemeasured
 
 SCHEMA_VERSION = 1
@@ -123,7 +124,9 @@ def _inline_number_lists(text: str) -> str:
 
 
 def load(path: Path, script: str, category: str) -> ResultsFile:
-    """The saved results at ``path``, or an empty document when there are none (or unreadable)."""
+    """The saved results at ``path``, or an empty document when there are none (or unreadable
+    as results). OSError when the file is there but cannot be read at all: saving would then
+    replace whatever it holds."""
     if path.exists():
         try:
             data = json.loads(path.read_text())
@@ -151,3 +154,41 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class ResultsNotSaved(SetupError):
+    """The results could not be written where asked (the folder was removed or made read-only,
+    the disk is full). What was measured is in ``fallback`` instead, if even that could be
+    written; the run cannot go on (exit code 2)."""
+
+    def __init__(self, message: str, fallback: Path | None) -> None:
+        super().__init__(message)
+        self.fallback = fallback
+
+
+def save(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically. If that fails, write it to a new file in the
+    system's temporary folder and raise ResultsNotSaved naming it, so that nothing measured is
+    lost; if that fails too, print it on stdout as a last resort."""
+    try:
+        write_atomically(path, text)
+        return
+    except OSError as exc:
+        reason = f"cannot write {path} ({exc.strerror or exc})"
+    try:
+        handle, name = tempfile.mkstemp(prefix=f"{path.stem}-unsaved-", suffix=path.suffix)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as exc:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        raise ResultsNotSaved(
+            f"{reason}, nor a copy in {tempfile.gettempdir()} ({exc.strerror or exc}); "
+            "the results were printed on stdout instead",
+            None,
+        ) from None
+    raise ResultsNotSaved(
+        f"{reason}; what was measured is saved in {name} instead (copy it to {path} once that "
+        "folder is writable)",
+        Path(name),
+    )

@@ -53,6 +53,7 @@ from .devserver import DevServer, _binary, _Ports, free_port, port_is_free
 from .errors import SetupError
 from .i18n import Msg, t
 from .processes import stop_group
+from .validate import EnvCheck, choice_variable
 
 if TYPE_CHECKING:
     from .suite import Probe
@@ -62,6 +63,7 @@ DEV = "dev"
 SELF_HOSTED = "self-hosted"  # inngest start + PostgreSQL + Redis
 SELF_HOSTED_SQLITE = "self-hosted-sqlite"  # inngest start on its own defaults
 SERVER_KINDS = (DEV, SELF_HOSTED, SELF_HOSTED_SQLITE)
+ENV_CHECKS: tuple[EnvCheck, ...] = (choice_variable(SERVER_ENV, SERVER_KINDS),)
 
 # Debian's package names (README, "A self-hosted server").
 INSTALL_COMMAND = "apt-get install -y postgresql redis-server"

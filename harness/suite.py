@@ -38,7 +38,8 @@ from typing import Any, NoReturn, get_args
 import inngest
 from rich.console import Console
 
-from . import flow, output
+from . import devserver as devserver_module
+from . import flow, output, selfhosted, validate
 from .api import RUN_APPEARS_WITHIN_S, DevServerAPI, Run
 from .app import AppHost
 from .catalog import CatalogItem, Category, Prerequisites, lookup
@@ -47,7 +48,8 @@ from .errors import ExitCode, ProbeTimeout, SetupError
 from .evidence import Evidence, ItemResult, ItemStatus, Rating, SourceRef, utcnow
 from .health import InfrastructureFailure, Watchdog, app_watch, devserver_watch
 from .ledger import Ledger, effect_key, side_effects
-from .results import ResultsFile, Session, load, write_atomically
+from .results import ResultsFile, ResultsNotSaved, Session, load
+from .results import save as save_results
 from .selfhosted import (
     DEV,
     SELF_HOSTED,
@@ -286,12 +288,22 @@ class Probe:
 
 
 class Suite:
-    def __init__(self, script: str, category: Category, *, runs_alone: bool = False) -> None:
+    def __init__(
+        self,
+        script: str,
+        category: Category,
+        *,
+        runs_alone: bool = False,
+        environment: Sequence[validate.EnvCheck] = (),
+    ) -> None:
         """``runs_alone``: the whole run (run_all.py) must not run other scripts beside this one,
-        because its measurements need the machine to themselves (performance)."""
+        because its measurements need the machine to themselves (performance).
+        ``environment``: checks of the environment variables this script's items read, beyond
+        the dev server's (``harness.validate``); they run before anything starts."""
         self.script = Path(script).resolve()
         self.category = category
         self.runs_alone = runs_alone
+        self.environment = tuple(environment)
         self.items: dict[str, Item] = {}
         self.server = DEV  # what run() runs against: --server / $INNGEST_SUITE_SERVER
 
@@ -366,10 +378,14 @@ def add_prerequisite_options(parser: argparse.ArgumentParser) -> None:
     defaults = Prerequisites()
     for name, field in Prerequisites.model_fields.items():
         choices = list(get_args(field.annotation)) or None
+        value_type: Callable[[str], Any] = str
+        if field.annotation is int:
+            bounds = [m.ge for m in field.metadata if hasattr(m, "ge")]  # Field(ge=…)
+            value_type = validate.whole_number(int(bounds[0]) if bounds else 0)
         group.add_argument(
             f"--{name.replace('_', '-')}",
             dest=f"prereq_{name}",
-            type=int if field.annotation is int else str,
+            type=value_type,
             choices=choices,
             default=getattr(defaults, name),
             help="default: %(default)s",
@@ -384,7 +400,7 @@ def prerequisites_from(args: argparse.Namespace) -> Prerequisites:
 
 def _parse_args(suite: Suite, argv: list[str] | None) -> argparse.Namespace:
     ids = ", ".join(suite.items)
-    parser = argparse.ArgumentParser(
+    parser = validate.ArgumentParser(
         prog=suite.script.name,
         description=f"Verify Inngest's {suite.category.value} items ({ids}) against a dev server.",
         epilog=(
@@ -421,8 +437,38 @@ def _parse_args(suite: Suite, argv: list[str] | None) -> argparse.Namespace:
     )  # fmt: skip
     add_prerequisite_options(parser)
     args = parser.parse_args(argv)
-    args.item = [part for raw in args.item for part in raw.split(",") if part.strip()]
+    try:
+        args.item = validate.id_list("--item", args.item)
+    except validate.BadInput as exc:
+        parser.error(str(exc))
     return args
+
+
+def _check_input(suite: Suite, args: argparse.Namespace) -> tuple[list[Item], str, ResultsFile]:
+    """Everything a run needs from its options and environment, refused (BadInput, SetupError)
+    before anything starts: the items, the server kind and the results to add to."""
+    selected = suite.select(args.item)
+    validate.check_environment(
+        (*selfhosted.ENV_CHECKS, *devserver_module.ENV_CHECKS, *suite.environment)
+    )
+    kind = server_kind(args.server)
+    path = _results_path(suite, args)
+    if not args.no_save:
+        validate.writable_dir("--results-dir", args.results_dir)
+    if args.progress is not None:
+        validate.appendable_file("--progress", args.progress)
+    try:
+        results = load(path, suite.script.name, suite.category.value)
+    except OSError as exc:  # saving would replace what it holds
+        raise validate.BadInput(
+            f"--results-dir {args.results_dir}: cannot read {path.name} ({exc.strerror or exc}); "
+            "allowed: a directory whose results file is readable"
+        ) from None
+    return selected, kind, results
+
+
+def _results_path(suite: Suite, args: argparse.Namespace) -> Path:
+    return args.results_dir / f"{suite.script.stem}.json"
 
 
 @dataclass
@@ -452,16 +498,12 @@ def run(suite: Suite, argv: list[str] | None = None) -> int:
         else:
             output.item_list(Console(), [(i.entry, i.timeout) for i in suite.items.values()])
         return ExitCode.OK
-    events = ProgressEvents(args.progress)
     try:
-        selected = suite.select(args.item)
-        kind = server_kind(args.server)
+        selected, kind, results = _check_input(suite, args)
     except SetupError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        return exc.exit_code
-
-    path = args.results_dir / f"{suite.script.stem}.json"
-    results = load(path, suite.script.name, suite.category.value)
+        return validate.refuse(suite.script.name, exc)
+    events = ProgressEvents(args.progress, console)
+    path = _results_path(suite, args)
     started = utcnow()
     session = Session(
         id=f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:4]}",
@@ -472,8 +514,8 @@ def run(suite: Suite, argv: list[str] | None = None) -> int:
     measured: list[str] = []
 
     def save() -> None:
-        if not args.no_save:
-            write_atomically(path, results.to_json())
+        if not args.no_save:  # ResultsNotSaved names where the results went instead
+            save_results(path, results.to_json())
 
     def record_not_run(items: list[Item], why: str) -> None:
         for item in items:
@@ -510,12 +552,20 @@ def run(suite: Suite, argv: list[str] | None = None) -> int:
         failure = exc.failure
         events.emit("failure", message=failure.message())
         console.print(f"[red]cannot go on:[/] {failure.message()}")
-        record_not_run([i for i in selected if i.id not in measured], failure.not_run_reason())
+        try:
+            record_not_run([i for i in selected if i.id not in measured], failure.not_run_reason())
+        except ResultsNotSaved as unsaved:
+            return _unsaved(unsaved, selected, measured)
         _report_kept(console, results, session.id)
         console.print("results measured before the failure are saved")
         return ExitCode.CANNOT_RUN
-    except SetupError as exc:
-        console.print(f"[red]cannot run:[/] {exc}")
+    except ResultsNotSaved as exc:
+        events.emit("failure", message=str(exc))
+        return _unsaved(exc, selected, measured)
+    except SetupError as exc:  # before the first item, or mid-run (say, a binary deleted)
+        print(f"cannot run: {exc}", file=sys.stderr)
+        if measured and not args.no_save:
+            print(f"results measured before this are saved in {path}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]; results measured so far are saved")
@@ -544,18 +594,34 @@ def run(suite: Suite, argv: list[str] | None = None) -> int:
     return ExitCode.OK if summary.fail_close_passed else ExitCode.FAIL_CLOSE
 
 
+def _unsaved(problem: ResultsNotSaved, selected: list[Item], measured: list[str]) -> int:
+    """Say where the results went instead of the results folder, and what was not measured.
+    Plain print: a path must not be wrapped or read as markup."""
+    print(f"cannot go on: {problem}", file=sys.stderr)
+    rest = [i.id for i in selected if i.id not in measured]
+    if rest:
+        print(f"not measured: {', '.join(rest)}", file=sys.stderr)
+    return ExitCode.CANNOT_RUN
+
+
 class ProgressEvents:
     """JSON lines about items starting and finishing, for a tool that watches the run."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, console: Console | None = None) -> None:
         self._path = path
+        self._console = console
 
     def emit(self, event: str, **fields: Any) -> None:
         if self._path is None:
             return
         line = json.dumps({"event": event, "at": time.time(), **fields}, ensure_ascii=False)
-        with self._path.open("a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
+        try:
+            with self._path.open("a", encoding="utf-8") as handle:
+                handle.write(line + "\n")
+        except OSError as exc:  # progress is for watching; it must not cost a measurement
+            if self._console:
+                self._console.print(f"progress events stop: cannot append to {self._path}: {exc}")
+            self._path = None
 
 
 def _report_kept(console: Console, results: ResultsFile, session: str) -> None:

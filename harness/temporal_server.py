@@ -35,12 +35,14 @@ from typing import TYPE_CHECKING, Any
 from .devserver import free_port
 from .errors import SetupError
 from .processes import stop_group
+from .validate import EnvCheck, executable_variable
 
 if TYPE_CHECKING:  # the SDK is an optional extra: imported only where it is used
     from temporalio.client import Client
     from temporalio.runtime import Runtime
 
 BIN_ENV = "TEMPORAL_CLI_BIN"
+ENV_CHECKS: tuple[EnvCheck, ...] = (executable_variable(BIN_ENV),)
 BINARY_NAME = "temporal"
 NAMESPACE = "default"  # the dev server always creates it
 # Per-workflow time skipping ("time skipping V2") is off on a server unless this is set.

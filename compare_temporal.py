@@ -34,21 +34,22 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from harness import validate
 from harness.comparison import COMPARISON_FILE, DOCUMENTED_ROWS, Comparison, TemporalResult
 from harness.errors import ExitCode, SetupError
 from harness.i18n import render
 from harness.report import stars
-from harness.results import write_atomically
+from harness.results import ResultsNotSaved, save
 from harness.runlog import utc_now
 from harness.temporal_rubrics import ITEM_NAMES, assemble
-from harness.temporal_server import require, sdk_version, stop_all
+from harness.temporal_server import ENV_CHECKS, require, sdk_version, stop_all
 
 ROOT = Path(__file__).resolve().parent
 T = TypeVar("T")
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = validate.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         epilog="exit codes: 0 measured; 2 cannot run; 3 an item errored; 130 interrupted",
     )
@@ -67,11 +68,31 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         help="write the cited documentation only, without starting Temporal",
     )  # fmt: skip
     args = parser.parse_args(argv)
-    args.item = [p.strip().upper() for raw in args.item for p in raw.split(",") if p.strip()]
+    try:
+        args.item = validate.id_list("--item", args.item)
+    except validate.BadInput as exc:
+        parser.error(str(exc))
     unknown = [i for i in args.item if i not in ITEM_NAMES]
     if unknown:
         parser.error(f"unknown item(s) {', '.join(unknown)}; known: {', '.join(ITEM_NAMES)}")
+    try:  # before Temporal starts
+        if not args.no_save:
+            validate.writable_dir("--results-dir", args.results_dir)
+        if not args.documented_only:
+            validate.check_environment(ENV_CHECKS)
+    except SetupError as exc:
+        raise SystemExit(validate.refuse(parser.prog, exc)) from None
     return args
+
+
+def _save(path: Path, text: str) -> bool:
+    """Write the comparison; False (having said where it went instead) when it cannot."""
+    try:
+        save(path, text)
+    except ResultsNotSaved as exc:
+        print(f"cannot go on: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def _previous(path: Path) -> dict[str, TemporalResult]:
@@ -123,8 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     path = args.results_dir / COMPARISON_FILE
     if args.documented_only:
         comparison = Comparison(written_at=utc_now(), rows=DOCUMENTED_ROWS)
-        if not args.no_save:
-            write_atomically(path, comparison.model_dump_json(indent=2) + "\n")
+        if not args.no_save and not _save(path, comparison.model_dump_json(indent=2) + "\n"):
+            return ExitCode.CANNOT_RUN
         print(f"wrote {path} ({len(comparison.rows)} rows, all documented)")
         return ExitCode.OK
     try:
@@ -172,8 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         items={i: items[i] for i in ITEMS if i in items},
         rows=assemble(items),
     )
-    if not args.no_save:
-        write_atomically(path, comparison.model_dump_json(indent=2) + "\n")
+    if not args.no_save and not _save(path, comparison.model_dump_json(indent=2) + "\n"):
+        return ExitCode.CANNOT_RUN
     for row in comparison.rows:
         cell = row.temporal
         shown = stars(cell.stars) if cell.stars else cell.basis

@@ -6,10 +6,10 @@ python report.py --check    # exit 1 if the committed ones are not what the resu
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
+from harness import validate
 from harness.report import drift
 from harness.report import generate as _generate
 
@@ -21,15 +21,16 @@ def generate(results_dir: Path, root: Path = ROOT) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = validate.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--results-dir", type=Path, default=ROOT / "results")
     parser.add_argument(
         "--check", action="store_true", help="compare instead of writing (exit 1 on drift)"
     )
     args = parser.parse_args(argv)
-    if not args.results_dir.is_dir():
-        print(f"error: {args.results_dir} is not a directory", file=sys.stderr)
-        return 2
+    try:
+        validate.readable_dir("--results-dir", args.results_dir)
+    except validate.BadInput as exc:
+        return validate.refuse(parser.prog, exc)
     if args.check:
         problems = drift(args.results_dir, ROOT)
         for problem in problems:

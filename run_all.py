@@ -36,17 +36,27 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
+from harness import browser, devserver, fake_model, otel, selfhosted, temporal_server, validate
 from harness.catalog import Category, lookup
 from harness.devserver import URL_ENV
-from harness.errors import ExitCode
+from harness.errors import ExitCode, SetupError
 from harness.output import stars
-from harness.results import write_atomically
+from harness.results import ResultsNotSaved, save
 from harness.runlog import RunLog, ScriptRun, utc_now
 from harness.suite import add_prerequisite_options, prerequisites_from
 
 ROOT = Path(__file__).resolve().parent
 SETUP_ALLOWANCE_S = 120.0  # per script, on top of its items' budgets: dev server, app, sync
 TEMPORAL_BUDGET_S = 300.0  # compare_temporal.py bounds itself to 5 minutes
+# Every environment variable a script of the whole run reads, checked before any starts.
+ENV_CHECKS = (
+    *devserver.ENV_CHECKS,
+    *selfhosted.ENV_CHECKS,
+    *fake_model.ENV_CHECKS,
+    *browser.ENV_CHECKS,
+    *otel.ENV_CHECKS,
+    *temporal_server.ENV_CHECKS,
+)
 
 
 def temporal_comparison(results_dir: Path) -> Script | None:
@@ -367,7 +377,7 @@ def worst_exit(scripts: list[Script], interrupted: bool) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = validate.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         epilog="exit codes: 0 ok; 1 a fail-close item below 3 stars; 2 a script could not run "
         "or hung; 3 an item errored; 130 interrupted.",
@@ -381,7 +391,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="only these items (repeatable or comma-separated, e.g. EX-01,WF-06)",
     )  # fmt: skip
     parser.add_argument(
-        "--jobs", type=int, default=None,
+        "--jobs", type=validate.whole_number(1), default=None,
         help="scripts run at once (default: all but runs-alone ones; 1 against an external "
         f"dev server, ${URL_ENV})",
     )  # fmt: skip
@@ -394,8 +404,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )  # fmt: skip
     add_prerequisite_options(parser)
     args = parser.parse_args(argv)
-    args.category = [c.strip().upper() for raw in args.category for c in raw.split(",") if c]
-    args.item = [i.strip() for raw in args.item for i in raw.split(",") if i.strip()]
+    try:
+        args.category = validate.id_list(
+            "--category", args.category, allowed="category codes such as EX,RT"
+        )
+        args.item = validate.id_list("--item", args.item)
+    except validate.BadInput as exc:
+        parser.error(str(exc))
     unknown = [c for c in args.category if c not in Category.__members__]
     if unknown:
         parser.error(
@@ -406,10 +421,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             lookup(item)
     except KeyError as exc:
         parser.error(str(exc.args[0]))
+    try:  # before any script starts: each would refuse the same, one after another
+        validate.check_environment(ENV_CHECKS)
+        validate.writable_dir("--results-dir", args.results_dir)
+    except SetupError as exc:
+        raise SystemExit(validate.refuse(parser.prog, exc)) from None
     if args.jobs is None:
         args.jobs = 1 if os.environ.get(URL_ENV) else 16
-    if args.jobs < 1:
-        parser.error("--jobs must be at least 1")
     return args
 
 
@@ -468,10 +486,15 @@ def main(argv: list[str] | None = None) -> int:
             for s in chosen
         ],
     )
-    write_atomically(args.results_dir / "run.json", log.model_dump_json(indent=2) + "\n")
+    unsaved = False
+    try:
+        save(args.results_dir / "run.json", log.model_dump_json(indent=2) + "\n")
+    except ResultsNotSaved as exc:  # where each script's results went: in its log
+        print(f"cannot save the run's record: {exc}", file=sys.stderr)
+        unsaved = True
     console.print(summary_table(chosen, args.results_dir))
     console.print(f"wall time {wall_s:.0f}s; script logs in {logs}")
-    code = ExitCode.CANNOT_RUN if broken else worst_exit(chosen, runner.interrupted)
+    code = ExitCode.CANNOT_RUN if broken or unsaved else worst_exit(chosen, runner.interrupted)
     if not args.no_report and not runner.interrupted:
         from report import generate
 

@@ -12,7 +12,6 @@ item needs an app process it can kill (SIGKILL) and start again.
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import logging
 import os
@@ -29,6 +28,8 @@ import inngest
 import inngest.fast_api
 import uvicorn
 
+from harness import validate
+
 APP_ID = "durability-suite"
 SERVE_PATH = "/api/inngest"
 ROOT = Path(__file__).resolve().parent
@@ -36,6 +37,13 @@ SCRIPT_GLOB = "[01][0-9]_*.py"
 DEFAULT_DEV_SERVER = "http://127.0.0.1:8288"
 SIGNING_KEY_ENV = "INNGEST_SIGNING_KEY"
 EVENT_KEY_ENV = "INNGEST_EVENT_KEY"
+URL_ENV = "INNGEST_DEV_SERVER_URL"
+ENV_CHECKS = (
+    validate.url_variable(URL_ENV),
+    # Either alone would silently serve in development mode.
+    validate.needs_variable(SIGNING_KEY_ENV, EVENT_KEY_ENV, "production mode needs both"),
+    validate.needs_variable(EVENT_KEY_ENV, SIGNING_KEY_ENV, "production mode needs both"),
+)
 
 Functions = list[inngest.Function[Any]]
 
@@ -168,26 +176,40 @@ def sync(serve_url: str, timeout: float = 30.0) -> httpx.Response:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", type=int, default=8000)
+    parser = validate.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=validate.whole_number(1, 65535), default=8000)
     parser.add_argument(
         "--dev-server-url",
-        default=os.environ.get("INNGEST_DEV_SERVER_URL", DEFAULT_DEV_SERVER),
-        help="dev server to sync with (default: $INNGEST_DEV_SERVER_URL or %(default)s)",
+        default=os.environ.get(URL_ENV) or DEFAULT_DEV_SERVER,
+        help=f"dev server to sync with (default: ${URL_ENV} or {DEFAULT_DEV_SERVER})",
     )
     parser.add_argument("--script", type=Path, action="append", help="serve only this script")
     parser.add_argument("--functions", help="comma-separated function attribute names (one script)")
     parser.add_argument("--no-sync", action="store_true", help="do not sync at start-up")
     args = parser.parse_args(argv)
+    names = [n.strip() for n in args.functions.split(",") if n.strip()] if args.functions else None
+    if args.functions is not None and not names:
+        parser.error("--functions is empty; allowed: function attribute names, comma-separated")
+    if names and len(set(names)) != len(names):
+        parser.error("--functions names a function more than once; name each once")
+    if names and len(args.script or []) != 1:
+        parser.error("--functions needs exactly one --script")
+    try:
+        validate.check_environment(ENV_CHECKS)
+        validate.url("--dev-server-url", args.dev_server_url)
+        for path in args.script or []:
+            validate.existing_file("--script", path)
+    except validate.BadInput as exc:
+        return validate.refuse(parser.prog, exc)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     scripts = args.script or category_scripts()
-    names = args.functions.split(",") if args.functions else None
-    if names and len(scripts) != 1:
-        parser.error("--functions needs exactly one --script")
     functions: Functions = []
-    for path in scripts:
-        functions += functions_of(load_script(path.resolve()), names)
+    try:
+        for path in scripts:
+            functions += functions_of(load_script(path.resolve()), names)
+    except LookupError as exc:
+        return validate.refuse(parser.prog, validate.BadInput(f"--script/--functions: {exc}"))
 
     # Production mode (a self-hosted server) when the SDK's key variables are both set.
     keys = ProductionKeys.from_env()

@@ -71,7 +71,7 @@ def whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], in
 
 
 # --- checks after parsing ------------------------------------------------------------------
-def id_list(option: str, raw: list[str]) -> list[str]:
+def id_list(option: str, raw: list[str], allowed: str = "item IDs such as EX-01") -> list[str]:
     """IDs from a repeatable, comma-separated option, upper-cased. Empty when the option was not
     given; BadInput when it was given without any ID (``--item ""`` would otherwise mean "all")
     or names one twice."""
@@ -79,7 +79,7 @@ def id_list(option: str, raw: list[str]) -> list[str]:
         return []
     ids = [part.strip().upper() for text in raw for part in text.split(",") if part.strip()]
     if not ids:
-        raise BadInput(f"{option} is empty; allowed: IDs such as EX-01, comma-separated")
+        raise BadInput(f"{option} is empty; allowed: {allowed}, comma-separated")
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:
         raise BadInput(f"{option} names {', '.join(repeated)} more than once; name each once")

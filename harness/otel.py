@@ -40,6 +40,7 @@ import os
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import inngest
 from opentelemetry import trace
@@ -65,6 +66,7 @@ DEFAULT_SERVICE_NAME = "inngest-app"
 # from the semconv package's private ``_incubating`` module).
 EXPORTER_ENV = "OTEL_TRACES_EXPORTER"  # the standard variable; the OTLP one reads the rest
 EXPORTERS = ("otlp", "console", "none")
+ENDPOINT_ENVS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 
 FAAS_INVOCATION_ID = "faas.invocation_id"
 FAAS_NAME = "faas.name"
@@ -209,8 +211,22 @@ def exporter_choice(environ: Mapping[str, str] | None = None) -> str:
     return choice
 
 
+def otlp_endpoints(environ: Mapping[str, str] | None = None) -> None:
+    """ValueError when a standard OTLP endpoint variable is set but is no http(s) URL with a
+    host (the exporter would only fail when it first exports)."""
+    env = os.environ if environ is None else environ
+    for name in ENDPOINT_ENVS:
+        value = env.get(name, "").strip()
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.hostname):
+            raise ValueError(
+                f"{name}={value!r}: not an http(s) URL with a host; allowed: e.g. "
+                "http://127.0.0.1:4318"
+            )
+
+
 # For harness.validate.check_environment; this module imports nothing of the suite's (copyable).
-ENV_CHECKS = (exporter_choice,)
+ENV_CHECKS = (exporter_choice, otlp_endpoints)
 
 
 # --- the middleware ------------------------------------------------------------------------------

@@ -75,14 +75,15 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     unknown = [i for i in args.item if i not in ITEM_NAMES]
     if unknown:
         parser.error(f"unknown item(s) {', '.join(unknown)}; known: {', '.join(ITEM_NAMES)}")
-    try:  # before Temporal starts
-        if not args.no_save:
-            validate.writable_dir("--results-dir", args.results_dir)
-        if not args.documented_only:
-            validate.check_environment(ENV_CHECKS)
-    except SetupError as exc:
-        raise SystemExit(validate.refuse(parser.prog, exc)) from None
     return args
+
+
+def _check(args: argparse.Namespace) -> None:
+    """BadInput for what the options and environment cannot give, before Temporal starts."""
+    if not args.no_save:
+        validate.writable_dir("--results-dir", args.results_dir)
+    if not args.documented_only:
+        validate.check_environment(ENV_CHECKS)
 
 
 def _save(path: Path, text: str) -> bool:
@@ -141,6 +142,10 @@ async def _until_interrupted(work: Coroutine[Any, Any, T]) -> T:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
+    try:
+        _check(args)
+    except SetupError as exc:
+        return validate.refuse(Path(__file__).name, exc)
     path = args.results_dir / COMPARISON_FILE
     if args.documented_only:
         comparison = Comparison(written_at=utc_now(), rows=DOCUMENTED_ROWS)

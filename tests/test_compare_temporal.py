@@ -32,7 +32,7 @@ def test_a_missing_cli_exits_2_with_instructions(
 ) -> None:
     monkeypatch.setenv(BIN_ENV, str(tmp_path / "no-temporal-here"))
     assert compare_temporal.main(["--results-dir", str(tmp_path)]) == 2
-    assert "is not an executable file" in capsys.readouterr().err
+    assert "TEMPORAL_CLI_BIN=" in (err := capsys.readouterr().err) and "not an executable" in err
     assert not (tmp_path / COMPARISON_FILE).exists()
 
 
@@ -168,3 +168,23 @@ def test_an_item_past_the_whole_comparisons_budget_is_not_run() -> None:
     )
     assert result.status == "not run" and result.rating is None
     assert result.error == "the comparison's 300 s budget was used up"
+
+
+def test_a_comparison_that_cannot_be_written_goes_to_the_temp_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import tempfile
+
+    from harness import results
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def read_only(path: Path, text: str) -> None:  # the folder turned read-only after the check
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(results, "write_atomically", read_only)
+    code = compare_temporal.main(["--results-dir", str(tmp_path), "--documented-only"])
+    assert code == 2
+    (fallback,) = tmp_path.glob("temporal-unsaved-*.json")
+    assert str(fallback) in capsys.readouterr().err
+    assert Comparison.model_validate_json(fallback.read_text()).rows

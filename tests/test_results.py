@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from harness.catalog import lookup
+from harness.errors import ExitCode
 from harness.evidence import Evidence, ItemResult, ItemStatus, Rating
-from harness.results import SCHEMA_VERSION, ResultsFile, Session, load, write_atomically
+from harness.results import (
+    SCHEMA_VERSION,
+    ResultsFile,
+    ResultsNotSaved,
+    Session,
+    load,
+    save,
+    write_atomically,
+)
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -216,3 +226,30 @@ def test_written_results_are_world_readable(tmp_path: Path) -> None:
     target = tmp_path / "r.json"
     write_atomically(target, "{}")
     assert target.stat().st_mode & 0o777 == 0o644
+
+
+def test_save_writes_where_asked(tmp_path: Path) -> None:
+    save(tmp_path / "deep" / "x.json", "{}\n")
+    assert (tmp_path / "deep" / "x.json").read_text() == "{}\n"
+
+
+def test_save_falls_back_to_the_temp_folder_and_names_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    in_the_way = tmp_path / "results"
+    in_the_way.write_text("a file where the folder was\n")
+    with pytest.raises(ResultsNotSaved) as caught:
+        save(in_the_way / "04_sg_signals_events.json", '{"items": {}}\n')
+    fallback = caught.value.fallback
+    assert fallback is not None and fallback.parent == tmp_path
+    assert fallback.name.startswith("04_sg_signals_events-unsaved-")
+    assert fallback.read_text() == '{"items": {}}\n'
+    assert str(fallback) in str(caught.value)
+    assert caught.value.exit_code == ExitCode.CANNOT_RUN
+
+
+def test_an_unreadable_results_file_is_not_silently_replaced(tmp_path: Path) -> None:
+    (tmp_path / "x.json").mkdir()  # a folder where the file should be: it cannot be read
+    with pytest.raises(OSError):
+        load(tmp_path / "x.json", "x.py", "EX")

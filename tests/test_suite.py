@@ -6,7 +6,10 @@ The dev server and app are replaced by stubs, so these run in milliseconds.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from harness import results as results_module
 from harness import suite as suite_module
 from harness.catalog import Category
 from harness.errors import ExitCode, ProbeTimeout, SetupError
@@ -226,3 +230,91 @@ def test_functions_are_served_once_even_when_items_share_them() -> None:
     suite.item("EX-01", functions=[shared])(lambda probe: None)
     suite.item("EX-02", functions=[shared, other])(lambda probe: None)
     assert suite.functions() == [shared, other]
+
+
+# --- nothing measured is lost when the results folder fails mid-run ---------------------------
+@pytest.fixture
+def temp_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The system's temporary folder, as far as fallback files are concerned."""
+    folder = tmp_path / "system-tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def fallback_items(temp_folder: Path) -> dict[str, Any]:
+    (fallback,) = temp_folder.glob(f"{Path(__file__).stem}-unsaved-*.json")
+    items: dict[str, Any] = json.loads(fallback.read_text())["items"]
+    return items
+
+
+def test_a_results_folder_that_becomes_unwritable_mid_run_loses_nothing(
+    tmp_path: Path, temp_folder: Path, capsys
+) -> None:
+    results = tmp_path / "results"
+
+    def replace_the_folder_with_a_file() -> None:
+        shutil.rmtree(results)
+        results.write_text("in the way\n")
+
+    suite = make_suite({"EX-01": 5, "EX-02": replace_the_folder_with_a_file, "EX-03": 5})
+    assert run(suite, results) == ExitCode.CANNOT_RUN  # not 1 or 3: nothing about Inngest
+    err = capsys.readouterr().err
+    (fallback,) = temp_folder.glob("*")
+    assert f"cannot write {results}" in err and str(fallback) in err
+    assert "not measured: EX-03" in err and "Traceback" not in err
+    items = fallback_items(temp_folder)
+    assert [items[i]["rating"]["stars"] for i in ("EX-01", "EX-02")] == [5, 5]
+    assert "EX-03" not in items
+
+
+def test_a_full_disk_mid_run_saves_to_the_temp_folder(
+    tmp_path: Path, temp_folder: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    writes: list[Path] = []
+
+    def full_after_the_first(path: Path, text: str) -> None:
+        writes.append(path)
+        if len(writes) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        original(path, text)
+
+    original = results_module.write_atomically
+    monkeypatch.setattr(results_module, "write_atomically", full_after_the_first)
+    assert run(make_suite({"EX-01": 5, "EX-02": 1}), tmp_path) == ExitCode.CANNOT_RUN
+    assert "No space left on device" in capsys.readouterr().err
+    assert list(saved(tmp_path)["items"]) == ["EX-01"]  # the last good save stays
+    assert fallback_items(temp_folder)["EX-02"]["rating"]["stars"] == 1
+
+
+def test_when_even_the_temp_folder_fails_the_results_go_to_stdout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-folder"))
+    results = tmp_path / "results"
+    suite = make_suite({"EX-01": 4})
+    monkeypatch.setattr(
+        results_module, "write_atomically", lambda path, text: _raise(OSError(errno.EROFS, "ro"))
+    )
+    assert run(suite, results) == ExitCode.CANNOT_RUN
+    captured = capsys.readouterr()
+    assert "printed on stdout" in captured.err
+    assert json.loads(captured.out)["items"]["EX-01"]["rating"]["stars"] == 4
+
+
+def test_a_lost_progress_file_costs_no_measurement(tmp_path: Path, capsys) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+
+    def remove_the_logs() -> None:
+        shutil.rmtree(logs)
+
+    suite = make_suite({"EX-01": remove_the_logs, "EX-02": 5})
+    progress = str(logs / "events.jsonl")
+    assert run(suite, tmp_path, "--progress", progress) == ExitCode.OK
+    assert "progress events stop" in capsys.readouterr().err
+    assert sorted(saved(tmp_path)["items"]) == ["EX-01", "EX-02"]
+
+
+def _raise(exc: BaseException) -> None:
+    raise exc

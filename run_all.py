@@ -379,8 +379,9 @@ def worst_exit(scripts: list[Script], interrupted: bool) -> int:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = validate.ArgumentParser(
         description=__doc__.split("\n\n")[0],
-        epilog="exit codes: 0 ok; 1 a fail-close item below 3 stars; 2 a script could not run "
-        "or hung; 3 an item errored; 130 interrupted.",
+        epilog="exit codes: 0 ok; 1 a fail-close item below 3 stars; 2 bad input (refused before "
+        "any script starts), or a script could not run or hung; 3 an item errored; 130 "
+        "interrupted.",
     )
     parser.add_argument(
         "--category", action="append", default=[], metavar="CODE",

@@ -405,8 +405,10 @@ def _parse_args(suite: Suite, argv: list[str] | None) -> argparse.Namespace:
         description=f"Verify Inngest's {suite.category.value} items ({ids}) against a dev server.",
         epilog=(
             "exit codes: 0 all rated and fail-close items pass; 1 a fail-close item rated below "
-            "3 stars; 2 cannot run (usage, no dev server, busy port, rejected sync, or the dev "
-            "server or app died mid-run); 3 an item's probe errored; 130 interrupted (Ctrl-C or "
+            "3 stars; 2 cannot run (bad input, no dev server, busy port, rejected sync, the dev "
+            "server or app died mid-run, or the results file could not be written: then it is "
+            "in the temp folder the message names); 3 an item's probe errored; 130 interrupted "
+            "(Ctrl-C or "
             "SIGTERM). Dev server: see README, 'Getting a dev server'."
         ),
     )

@@ -174,11 +174,15 @@ def save(path: Path, text: str) -> None:
         write_atomically(path, text)
         return
     except OSError as exc:
-        reason = f"cannot write {path} ({exc.strerror or exc})"
+        why = exc.strerror or str(exc)
+        if path.parent.exists() and not path.parent.is_dir():  # mkdir's "File exists" misleads
+            why = f"{path.parent} is no longer a directory"
+        reason = f"cannot write {path} ({why})"
     try:
         handle, name = tempfile.mkstemp(prefix=f"{path.stem}-unsaved-", suffix=path.suffix)
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
+        os.chmod(name, 0o644)  # as readable as the results file it stands in for
     except OSError as exc:
         sys.stdout.write(text)
         sys.stdout.flush()

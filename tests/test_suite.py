@@ -262,6 +262,7 @@ def test_a_results_folder_that_becomes_unwritable_mid_run_loses_nothing(
     err = capsys.readouterr().err
     (fallback,) = temp_folder.glob("*")
     assert f"cannot write {results}" in err and str(fallback) in err
+    assert "is no longer a directory" in err
     assert "not measured: EX-03" in err and "Traceback" not in err
     items = fallback_items(temp_folder)
     assert [items[i]["rating"]["stars"] for i in ("EX-01", "EX-02")] == [5, 5]

@@ -43,7 +43,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 import serve
 
-from .devserver import free_port
+from .ports import free_port
 
 BASE_URL_ENV = "OPENAI_BASE_URL"
 API_KEY_ENV = "OPENAI_API_KEY"

@@ -20,8 +20,8 @@ import inngest
 import serve
 
 from .api import DevServerAPI
-from .devserver import free_port
 from .errors import SetupError
+from .ports import free_port
 
 
 @contextlib.contextmanager

@@ -42,11 +42,13 @@ from . import flow, output
 from .api import RUN_APPEARS_WITHIN_S, DevServerAPI, Run
 from .app import AppHost
 from .catalog import CatalogItem, Category, Prerequisites, lookup
-from .devserver import DevServer, discover, free_port
+from .devserver import DevServer, discover
 from .errors import ExitCode, ProbeTimeout, SetupError
 from .evidence import Evidence, ItemResult, ItemStatus, Rating, SourceRef, utcnow
 from .health import InfrastructureFailure, Watchdog, app_watch, devserver_watch
 from .ledger import Ledger, effect_key, side_effects
+from .needs import Need
+from .ports import free_port
 from .results import ResultsFile, Session, load, write_atomically
 from .selfhosted import (
     DEV,
@@ -89,8 +91,10 @@ class Item:
         functions: Functions,
         timeout: float,
         script: Path | None = None,
+        needs: Sequence[Need] = (),
     ) -> None:
         self.entry = entry
+        self.needs = tuple(needs)
         self.script = script
         self.probe = probe
         self.functions = functions
@@ -308,20 +312,28 @@ class Suite:
                     "timeout_s": i.timeout,
                     "fail_close": i.entry.fail_close,
                     "original_stars": i.entry.original_stars,
+                    "needs": [str(need) for need in i.needs],
                 }
                 for i in self.items.values()
             ],
         }
 
     def item(
-        self, item_id: str, *, functions: Functions, timeout: float = 180.0
+        self,
+        item_id: str,
+        *,
+        functions: Functions,
+        timeout: float = 180.0,
+        needs: Sequence[Need] = (),
     ) -> Callable[[ProbeFn], Item]:
+        """Declare an item; ``needs``: what some of its checks need beyond a dev server (they
+        are recorded as not run without it, and run_all.py says so up front)."""
         entry = lookup(item_id)
         if entry.category is not self.category:
             raise ValueError(f"{item_id} is not in category {self.category.name}")
 
         def declare(probe: ProbeFn) -> Item:
-            item = Item(entry, probe, functions, timeout, self.script)
+            item = Item(entry, probe, functions, timeout, self.script, needs)
             self.items[entry.id] = item
             return item
 

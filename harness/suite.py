@@ -239,7 +239,7 @@ class Probe:
         except ProbeTimeout:
             if self.remaining() <= 0:  # the item's budget is spent: that still ends the probe
                 raise
-            return self.api.get_run(run_id)
+            return self.api.with_output(self.api.get_run(run_id))
 
     def trigger(
         self, name: str, data: dict[str, Any] | None = None, *, timeout: float = 60.0

@@ -42,13 +42,14 @@ from . import flow, output
 from .api import RUN_APPEARS_WITHIN_S, DevServerAPI, Run
 from .app import AppHost
 from .catalog import CatalogItem, Category, Prerequisites, lookup
-from .devserver import DevServer, discover
+from .devserver import DevServer, discover, fetch_info
 from .errors import ExitCode, ProbeTimeout, SetupError
 from .evidence import Evidence, ItemResult, ItemStatus, Rating, SourceRef, utcnow
 from .health import InfrastructureFailure, Watchdog, app_watch, devserver_watch
 from .ledger import Ledger, effect_key, side_effects
 from .needs import Need
 from .ports import free_port
+from .preflight import run_preflight
 from .results import ResultsFile, Session, load, write_atomically
 from .selfhosted import (
     DEV,
@@ -422,6 +423,10 @@ def _parse_args(suite: Suite, argv: list[str] | None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument("--no-save", action="store_true", help="do not write the results file")
     parser.add_argument(
+        "--no-preflight", action="store_true",
+        help="skip the check of the server with a known run before rating (results record it)",
+    )  # fmt: skip
+    parser.add_argument(
         "--progress", type=Path, metavar="FILE",
         help="append progress events as JSON lines to FILE (what run_all.py reads)",
     )  # fmt: skip
@@ -447,6 +452,7 @@ class Environment:
     watchdog: Watchdog
     artifacts_dir: Path | None = None  # where probes write files kept with the results
     servers: SelfHostedPool | None = None
+    preflight: dict[str, Any] | None = None  # what the preflight read (None: skipped)
 
 
 def _terminate_as_interrupt(_signum: int, _frame: FrameType | None) -> None:
@@ -495,9 +501,9 @@ def run(suite: Suite, argv: list[str] | None = None) -> int:
     previous_sigterm = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     try:
         suite.server = kind
-        with _environment(suite, console) as env:
+        with _environment(suite, console, preflight=not args.no_preflight) as env:
             env.artifacts_dir = None if args.no_save else args.results_dir
-            session.dev_server = env.devserver.describe()
+            session.dev_server = {**env.devserver.describe(), "preflight": env.preflight}
             results.sessions[session.id] = session
             with env.watchdog.watching(), console.status("starting") as status:
                 for item in selected:
@@ -583,7 +589,9 @@ def _report_kept(console: Console, results: ResultsFile, session: str) -> None:
 
 
 @contextlib.contextmanager
-def _environment(suite: Suite, console: Console) -> Iterator[Environment]:
+def _environment(
+    suite: Suite, console: Console, *, preflight: bool = True
+) -> Iterator[Environment]:
     """Dev server (or the self-hosted server ``suite.server`` names) + app + ledger for one
     invocation, torn down afterwards whatever happens."""
     kind = suite.server
@@ -613,8 +621,14 @@ def _environment(suite: Suite, console: Console) -> Iterator[Environment]:
             with console.status("syncing the app"):
                 synced = app.sync(api)
             console.print(f"synced {len(synced)} function(s) from {app.url}")
+            checked = None
+            if preflight:
+                with console.status("checking the server with a known run"):
+                    report = run_preflight(api, devserver.app_keys(), fetch_info(api.url) or {})
+                console.print(f"preflight passed: a known run read back right ({report.reads})")
+                checked = report.describe()
             watchdog = Watchdog(devserver_watch(devserver), app_watch(app))
-            yield Environment(api, app, devserver, watchdog, servers=servers)
+            yield Environment(api, app, devserver, watchdog, servers=servers, preflight=checked)
         finally:
             app.stop()
             if api:

@@ -30,6 +30,7 @@ import httpx
 from .errors import SetupError
 from .ports import free_port, port_is_free
 from .processes import stop_group
+from .serverbuild import describe_binary
 
 if TYPE_CHECKING:
     from serve import ProductionKeys
@@ -215,7 +216,16 @@ class DevServer:
             "command": [*(self._launcher or []), *self.flags()] if self.owned else None,
             "options": asdict(self.options) if self.owned else None,
             "start_opts": self.start_opts,
+            "build": describe_binary(self.binary_path),
         }
+
+    @property
+    def binary_path(self) -> str | None:
+        """The binary an owned server runs (npx's cached one for npx); None for an external
+        server, whose build cannot be read from here."""
+        if not self._launcher:
+            return None
+        return self._launcher[0] if len(self._launcher) == 1 else npx_installed_binary()
 
     # --- lifecycle of an owned server ----------------------------------------------------------
     def start(self, *, timeout: float = 60.0) -> None:

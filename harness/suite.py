@@ -625,7 +625,9 @@ def _environment(
             if preflight:
                 with console.status("checking the server with a known run"):
                     report = run_preflight(api, devserver.app_keys(), fetch_info(api.url) or {})
-                console.print(f"preflight passed: a known run read back right ({report.reads})")
+                console.print(
+                    f"preflight passed: a known run read back right ({', '.join(report.reads)})"
+                )
                 checked = report.describe()
             watchdog = Watchdog(devserver_watch(devserver), app_watch(app))
             yield Environment(api, app, devserver, watchdog, servers=servers, preflight=checked)

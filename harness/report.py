@@ -341,6 +341,11 @@ def _server_builds(md: Markdown, sessions: list[tuple[str, Session]]) -> None:
                 )
             )
         )
+    notes = sorted(
+        {str(n) for _, s in sessions if (n := (s.dev_server.get("build") or {}).get("note"))}
+    )
+    for note in notes:
+        md.paragraph(md(t("Build note recorded with the results: `{note}`.", note=note)))
     checked = [p for p in preflights if p is not None]
     md.paragraph(
         md(

@@ -21,6 +21,7 @@ import inngest
 from pydantic import BaseModel
 
 from common import (
+    SELF_HOSTED_NEEDS,
     Category,
     Evidence,
     Probe,
@@ -509,7 +510,12 @@ def _survives_server_restart(probe: Probe, restart: Callable[[], None]) -> dict[
     return {"status": run.status, "draft_kept": _draft_kept(probe, run.output), "run": run_id}
 
 
-@suite.item("EX-04", functions=[publish_draft], timeout=240)
+@suite.item(
+    "EX-04",
+    functions=[publish_draft],
+    timeout=240,
+    needs=SELF_HOSTED_NEEDS,
+)
 def state_persistence(probe: Probe) -> None:
     # Across requests: every step and the sleep are separate HTTP requests to the app.
     run = probe.trigger("ex04/draft.requested", {"review_s": 1})

@@ -28,6 +28,7 @@ from pydantic import BaseModel
 
 import serve
 from common import (
+    SELF_HOSTED_NEEDS,
     Category,
     Evidence,
     Msg,
@@ -43,7 +44,7 @@ from common import (
 )
 from harness.api import DevServerAPI
 from harness.connect import ConnectWorker
-from harness.devserver import free_port
+from harness.ports import free_port
 from harness.selfhosted import (
     INSTALL_COMMAND,
     SELF_HOSTED,
@@ -152,7 +153,12 @@ def _production_endpoint(fn: inngest.Function[Any], key: str) -> Iterator[str]:
         server.stop()
 
 
-@suite.item("OP-01", functions=[provision_account], timeout=120)
+@suite.item(
+    "OP-01",
+    functions=[provision_account],
+    timeout=120,
+    needs=SELF_HOSTED_NEEDS,
+)
 def deployment_model(probe: Probe) -> None:
     # The serve model: the server calls the app's HTTP endpoint for every step.
     run = probe.trigger("op01/account.requested", {"account_id": probe.tag})
@@ -415,7 +421,12 @@ def _final_status(probe: Probe, run_id: str, timeout: float = 15) -> str:
         return probe.api.get_run(run_id).status
 
 
-@suite.item("OP-02", functions=[issue_invoice, await_approval], timeout=150)
+@suite.item(
+    "OP-02",
+    functions=[issue_invoice, await_approval],
+    timeout=150,
+    needs=SELF_HOSTED_NEEDS,
+)
 def management_api(probe: Probe) -> None:
     api = probe.api
     app_id = serve.APP_ID
@@ -814,7 +825,12 @@ def _survival_keys(scenario: str) -> list[str]:
     return [f"{scenario}:{k}" for k in ("history-kept", "registration-kept", "in-flight-resumed")]
 
 
-@suite.item("OP-03", functions=[nightly_report], timeout=240)
+@suite.item(
+    "OP-03",
+    functions=[nightly_report],
+    timeout=240,
+    needs=SELF_HOSTED_NEEDS,
+)
 def storage_backend(probe: Probe) -> None:
     # The dev server, in memory and with --persist (only one the suite started can restart).
     if probe.devserver.kind == "dev" and probe.devserver.owned:
@@ -1027,7 +1043,12 @@ def _drain(probe: Probe, key: str) -> None:
     )
 
 
-@suite.item("OP-04", functions=[make_thumbnail, sync_customer], timeout=180)
+@suite.item(
+    "OP-04",
+    functions=[make_thumbnail, sync_customer],
+    timeout=180,
+    needs=SELF_HOSTED_NEEDS,
+)
 def scalability(probe: Probe) -> None:
     _drain(probe, "queue-drains")
     description = t("the same burst drains on the self-hosted server (PostgreSQL + Redis)")
@@ -1139,7 +1160,12 @@ def _(ev: Evidence) -> Rating:
 # delete it; plan retention on the cloud from documentation.
 
 
-@suite.item("OP-05", functions=[issue_invoice], timeout=120)
+@suite.item(
+    "OP-05",
+    functions=[issue_invoice],
+    timeout=120,
+    needs=SELF_HOSTED_NEEDS,
+)
 def retention(probe: Probe) -> None:
     help_text = start_help() or ""
     options = sorted({word.strip(",") for word in help_text.split() if word.startswith("--")})
@@ -1268,7 +1294,12 @@ def _(ev: Evidence) -> Rating:
 # cloud availability are documentation.
 
 
-@suite.item("OP-06", functions=[nightly_report], timeout=150)
+@suite.item(
+    "OP-06",
+    functions=[nightly_report],
+    timeout=150,
+    needs=SELF_HOSTED_NEEDS,
+)
 def high_availability(probe: Probe) -> None:
     description = t(
         "a run sleeping when the self-hosted server is SIGKILLed completes once it is back"

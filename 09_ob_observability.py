@@ -33,6 +33,7 @@ from pydantic import BaseModel
 from common import (
     Category,
     Evidence,
+    Need,
     PatternRating,
     Probe,
     Rating,
@@ -231,7 +232,7 @@ def _look_at_run(probe: Probe, variant: str, real_ui: bool) -> None:
     probe.check(f"screenshot{suffix}", shot, saved, observed=observed, run_ids=[run.id])
 
 
-@suite.item("OB-01", functions=[ship_parcel], timeout=45)
+@suite.item("OB-01", functions=[ship_parcel], timeout=45, needs=[Need.CHROMIUM])
 def dashboard(probe: Probe) -> None:
     page = httpx.get(f"{probe.devserver.url}/", timeout=10)
     html = page.text if "html" in page.headers.get("content-type", "") else ""
@@ -381,7 +382,7 @@ def _run_invoices(probe: Probe, outcomes: list[bool]) -> list[str]:
     return run_ids
 
 
-@suite.item("OB-02", functions=[send_invoice], timeout=35)
+@suite.item("OB-02", functions=[send_invoice], timeout=35, needs=[Need.INNGEST_BINARY])
 def metrics(probe: Probe) -> None:
     fn = send_invoice.id
     run_ids = _run_invoices(probe, [True, False])

@@ -32,6 +32,7 @@ from common import (
     Category,
     Evidence,
     History,
+    Need,
     PatternRating,
     Probe,
     Rating,
@@ -51,7 +52,6 @@ from harness.codemetrics import (
     sdk_modules_named,
     summarize,
 )
-from harness.devserver import free_port
 from harness.localdev import (
     PollingDevServer,
     ScratchApp,
@@ -59,6 +59,7 @@ from harness.localdev import (
     start_polling_dev_server,
     sync_throwaway_app,
 )
+from harness.ports import free_port
 
 suite = Suite(__file__, Category.DX)
 
@@ -577,7 +578,7 @@ def _run_once(probe: Probe, api: DevServerAPI, event: str, data: dict[str, Any])
 COLD_STARTS = 3
 
 
-@suite.item("DX-03", functions=[], timeout=120)
+@suite.item("DX-03", functions=[], timeout=120, needs=[Need.INNGEST_BINARY])
 def local_development(probe: Probe) -> None:
     if not probe.devserver.owned:
         raise RuntimeError(

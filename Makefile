@@ -26,13 +26,18 @@ suite: $(STAMP)
 temporal: $(STAMP)
 	$(BIN)/python compare_temporal.py
 
-# Lint, then every test; end-to-end tests skip (with the reason) when no dev server is found.
-# pytest exits 5 when it collected nothing. Unit tests always exist here, so that can only mean
-# discovery broke: say so and fail rather than pass on zero tests.
+# Lint, then every test. The tests that are not end-to-end run as on a machine that has never
+# seen a dev server (tests/without_dev_server.py hides inngest from PATH), so one that quietly
+# needs it fails here; then the end-to-end tests, which skip with the reason when no dev server
+# (or Temporal CLI) is found. pytest exits 5 when it collected nothing: tests always exist here,
+# so that can only mean discovery broke: say so and fail rather than pass on zero tests.
+PYTEST_NO_EMPTY = rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: test discovery is broken"; exit 1; fi; [ $$rc -eq 0 ] || exit $$rc
+
 test: $(STAMP) lint
-	@$(BIN)/python -m pytest; rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: test discovery is broken"; exit 1; fi; \
-	exit $$rc
+	@echo "== tests without a dev server (inngest hidden from PATH)"
+	@$(BIN)/python tests/without_dev_server.py $(BIN)/python -m pytest -m "not devserver and not temporal"; $(PYTEST_NO_EMPTY)
+	@echo "== end-to-end tests (they skip, saying why, without a dev server or Temporal CLI)"
+	@$(BIN)/python -m pytest -m "devserver or temporal"; $(PYTEST_NO_EMPTY)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

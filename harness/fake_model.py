@@ -43,7 +43,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 import serve
 
-from .devserver import free_port
+from .ports import free_port
 from .validate import EnvCheck, needs_variable, url_variable
 
 BASE_URL_ENV = "OPENAI_BASE_URL"

@@ -32,7 +32,8 @@ import inngest.fast_api
 import serve
 
 from .api import DevServerAPI
-from .devserver import DevServer, _Ports, free_port
+from .devserver import DevServer, _Ports
+from .ports import free_port
 
 SERVE_PATH = "/api/inngest"
 

@@ -20,20 +20,26 @@ import inngest
 import serve
 
 from .api import DevServerAPI
-from .devserver import free_port
 from .errors import SetupError
+from .ports import free_port
 
 
 @contextlib.contextmanager
 def other_app(
-    app_id: str, functions: list[inngest.Function[Any]], api: DevServerAPI, *, timeout: float = 20.0
+    app_id: str,
+    functions: list[inngest.Function[Any]],
+    api: DevServerAPI,
+    *,
+    keys: serve.ProductionKeys | None = None,
+    timeout: float = 20.0,
 ) -> Iterator[str]:
-    """Serve ``functions`` as app ``app_id`` during the block; yields the app's URL."""
+    """Serve ``functions`` as app ``app_id`` during the block; yields the app's URL. ``keys``:
+    serve in production mode, for a server that signs its requests (``inngest start``)."""
     foreign = [fn.id for fn in functions if not fn.id.startswith(f"{app_id}-")]
     if foreign:
         raise ValueError(f"functions {foreign} were not declared with a client of app {app_id!r}")
     port = free_port()
-    server = serve.InProcessServer(serve.build_app(functions, api.url, app_id=app_id), port)
+    server = serve.InProcessServer(serve.build_app(functions, api.url, keys, app_id=app_id), port)
     try:
         server.start()
     except RuntimeError as exc:

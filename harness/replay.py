@@ -222,7 +222,7 @@ def record_history(api: DevServerAPI, run_id: str, *, timeout: float = 15.0) -> 
             continue  # running, waiting or queued: not memoized yet
         steps.append(_recorded_step(api, span))
     if output is None and trace.get("status") in FINAL_STATUSES:
-        output = api.get_run(run_id).output
+        output = api.with_output(api.get_run(run_id)).output
     payloads = api.graphql(_TRIGGER_QUERY, {"runID": run_id})["runTrigger"]["payloads"]
     return History(
         function_id=str((run.get("function") or {}).get("slug") or ""),

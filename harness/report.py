@@ -304,6 +304,62 @@ def _verdict(md: Markdown, data: ReportData) -> None:
         )
 
 
+def _server_builds(md: Markdown, sessions: list[tuple[str, Session]]) -> None:
+    """What the measured server was (harness.serverbuild) and whether it passed the preflight
+    (harness.preflight), once per distinct build."""
+    builds: dict[tuple[str, str, str, str], list[str]] = {}
+    preflights: list[bool | None] = []
+    for script, session in sessions:
+        server = session.dev_server
+        build = server.get("build") or {}
+        if build.get("stand_in_driver"):
+            origin = md(t("a build from source with a stand-in SQLite driver, not the release"))
+        elif build.get("stand_in_driver") is False:
+            origin = md(t("the release's SQLite driver"))
+        else:
+            origin = md(t("build not recorded"))
+        key = (
+            str(server.get("version", "?")),
+            origin,
+            str(build.get("sqlite_driver") or "?"),
+            str(build.get("sqlite_version") or "?"),
+        )
+        builds.setdefault(key, []).append(script)
+        preflight = server.get("preflight")
+        preflights.append(preflight.get("passed") if isinstance(preflight, dict) else None)
+    for (version, origin, driver, sqlite), scripts in builds.items():
+        md.paragraph(
+            md(
+                t(
+                    "Inngest server {version}: {origin}; SQLite driver {driver}, SQLite {sqlite} "
+                    "({count} of the scripts).",
+                    version=version,
+                    origin=origin,
+                    driver=driver,
+                    sqlite=sqlite,
+                    count=len(set(scripts)),
+                )
+            )
+        )
+    notes = sorted(
+        {str(n) for _, s in sessions if (n := (s.dev_server.get("build") or {}).get("note"))}
+    )
+    for note in notes:
+        md.paragraph(md(t("Build note recorded with the results: `{note}`.", note=note)))
+    checked = [p for p in preflights if p is not None]
+    md.paragraph(
+        md(
+            t(
+                "Preflight (one known run read back every way the suite reads runs, before "
+                "rating): passed in {passed} of {total} sessions; not run in {skipped}.",
+                passed=sum(checked),
+                total=len(preflights),
+                skipped=len(preflights) - len(checked),
+            )
+        )
+    )
+
+
 def _flags(session: Session) -> str:
     server = session.dev_server
     if not server.get("owned"):
@@ -352,6 +408,7 @@ def _environment(md: Markdown, data: ReportData) -> None:
     )
     platforms = sorted({session.platform for _, session in sessions})
     md.paragraph(md(t("Platform: {platforms}.", platforms="; ".join(platforms))))
+    _server_builds(md, sessions)
     md.paragraph(
         md(
             t(

@@ -49,9 +49,10 @@ import httpx
 from serve import ProductionKeys
 
 from .api import DevServerAPI
-from .devserver import DevServer, _binary, _Ports, free_port, port_is_free
+from .devserver import BIN_ENV, DevServer, _binary, _Ports
 from .errors import SetupError
 from .i18n import Msg, t
+from .ports import free_port, port_is_free
 from .processes import stop_group
 from .validate import EnvCheck, choice_variable
 
@@ -75,15 +76,27 @@ Log = Callable[[str], None]
 
 
 class SelfHostedUnavailable(Exception):
-    """What the self-hosted server needs is not installed; says what and how to install it."""
+    """What the self-hosted server needs is not installed; says what and how to provide it:
+    apt-get for PostgreSQL and Redis, README's ways for the inngest binary (no Debian package)."""
 
-    def __init__(self, missing: list[str], command: str = INSTALL_COMMAND) -> None:
+    def __init__(self, missing: list[str]) -> None:
         self.missing = missing
-        self.command = command
-        super().__init__(f"{', '.join(missing)} not installed here; install with: {command}")
+        packages = [
+            package
+            for part, package in (("PostgreSQL", "postgresql"), ("Redis", "redis-server"))
+            if part in missing
+        ]
+        self.command = f"apt-get install -y {' '.join(packages)}" if packages else ""
+        super().__init__(self.reason().text)
 
     def reason(self) -> Msg:
         """The not-run reason for a check that needed what is missing."""
+        if "inngest" in self.missing:
+            return t(
+                "no inngest binary to start the self-hosted server with: set {variable} or put "
+                "inngest on PATH (README, 'Getting a dev server')",
+                variable=BIN_ENV,
+            )
         return t(
             "{missing} not installed here; install with: {command}",
             missing=", ".join(self.missing),
@@ -388,10 +401,11 @@ class SelfHostedServer(DevServer):
             self.signing_key, self.event_key = shared.signing_key, shared.event_key
             self.postgres, self.redis = shared.postgres, shared.redis
         elif kind == SELF_HOSTED:
-            missing = missing_programs(SELF_HOSTED)
+            # The binary is given; only the backends can be missing here.
             bin_dir, redis = postgres_bin_dir(), shutil.which("redis-server")
-            if missing or bin_dir is None or redis is None:
-                raise SelfHostedUnavailable(missing)
+            if bin_dir is None or redis is None:
+                missing = ["PostgreSQL"] if bin_dir is None else []
+                raise SelfHostedUnavailable([*missing, *(["Redis"] if redis is None else [])])
             taken = set(ports.__dict__.values())
             pg_port = free_port(exclude=frozenset(taken))
             redis_port = free_port(exclude=frozenset({*taken, pg_port}))
@@ -631,7 +645,7 @@ def launch(kind: str, serve_url: str, workdir: Path, *, log: Log = print) -> Sel
 def _required_binary() -> str:
     binary = _binary()
     if binary is None:
-        raise SelfHostedUnavailable(["inngest"], "see README, 'Getting a dev server'")
+        raise SelfHostedUnavailable(["inngest"])
     return binary
 
 

@@ -39,15 +39,18 @@ import inngest
 from rich.console import Console
 
 from . import devserver as devserver_module
-from . import flow, output, selfhosted, validate
+from . import flow, output, ports, selfhosted, validate
 from .api import RUN_APPEARS_WITHIN_S, DevServerAPI, Run
 from .app import AppHost
 from .catalog import CatalogItem, Category, Prerequisites, lookup
-from .devserver import DevServer, discover, free_port
+from .devserver import DevServer, discover, fetch_info
 from .errors import ExitCode, ProbeTimeout, SetupError
 from .evidence import Evidence, ItemResult, ItemStatus, Rating, SourceRef, utcnow
 from .health import InfrastructureFailure, Watchdog, app_watch, devserver_watch
 from .ledger import Ledger, effect_key, side_effects
+from .needs import Need
+from .ports import free_port
+from .preflight import run_preflight
 from .results import ResultsFile, ResultsNotSaved, Session, load
 from .results import save as save_results
 from .selfhosted import (
@@ -81,6 +84,10 @@ SCRIPT_OF: dict[Category, str] = {
 }
 
 
+# The environment variables every category script reads (checked before anything starts).
+EVERY_SCRIPT_READS = (*selfhosted.ENV_CHECKS, *devserver_module.ENV_CHECKS, *ports.ENV_CHECKS)
+
+
 class Item:
     """One catalog item as a script implements it: its functions, probe and rubric."""
 
@@ -91,8 +98,10 @@ class Item:
         functions: Functions,
         timeout: float,
         script: Path | None = None,
+        needs: Sequence[Need] = (),
     ) -> None:
         self.entry = entry
+        self.needs = tuple(needs)
         self.script = script
         self.probe = probe
         self.functions = functions
@@ -237,7 +246,7 @@ class Probe:
         except ProbeTimeout:
             if self.remaining() <= 0:  # the item's budget is spent: that still ends the probe
                 raise
-            return self.api.get_run(run_id)
+            return self.api.with_output(self.api.get_run(run_id))
 
     def trigger(
         self, name: str, data: dict[str, Any] | None = None, *, timeout: float = 60.0
@@ -320,20 +329,28 @@ class Suite:
                     "timeout_s": i.timeout,
                     "fail_close": i.entry.fail_close,
                     "original_stars": i.entry.original_stars,
+                    "needs": [str(need) for need in i.needs],
                 }
                 for i in self.items.values()
             ],
         }
 
     def item(
-        self, item_id: str, *, functions: Functions, timeout: float = 180.0
+        self,
+        item_id: str,
+        *,
+        functions: Functions,
+        timeout: float = 180.0,
+        needs: Sequence[Need] = (),
     ) -> Callable[[ProbeFn], Item]:
+        """Declare an item; ``needs``: what some of its checks need beyond a dev server (they
+        are recorded as not run without it, and run_all.py says so up front)."""
         entry = lookup(item_id)
         if entry.category is not self.category:
             raise ValueError(f"{item_id} is not in category {self.category.name}")
 
         def declare(probe: ProbeFn) -> Item:
-            item = Item(entry, probe, functions, timeout, self.script)
+            item = Item(entry, probe, functions, timeout, self.script, needs)
             self.items[entry.id] = item
             return item
 
@@ -428,6 +445,10 @@ def _parse_args(suite: Suite, argv: list[str] | None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument("--no-save", action="store_true", help="do not write the results file")
     parser.add_argument(
+        "--no-preflight", action="store_true",
+        help="skip the check of the server with a known run before rating (results record it)",
+    )  # fmt: skip
+    parser.add_argument(
         "--progress", type=Path, metavar="FILE",
         help="append progress events as JSON lines to FILE (what run_all.py reads)",
     )  # fmt: skip
@@ -450,9 +471,7 @@ def _check_input(suite: Suite, args: argparse.Namespace) -> tuple[list[Item], st
     """Everything a run needs from its options and environment, refused (BadInput, SetupError)
     before anything starts: the items, the server kind and the results to add to."""
     selected = suite.select(args.item)
-    validate.check_environment(
-        (*selfhosted.ENV_CHECKS, *devserver_module.ENV_CHECKS, *suite.environment)
-    )
+    validate.check_environment((*EVERY_SCRIPT_READS, *suite.environment))
     kind = server_kind(args.server)
     path = _results_path(suite, args)
     if not args.no_save:
@@ -483,6 +502,7 @@ class Environment:
     watchdog: Watchdog
     artifacts_dir: Path | None = None  # where probes write files kept with the results
     servers: SelfHostedPool | None = None
+    preflight: dict[str, Any] | None = None  # what the preflight read (None: skipped)
 
 
 def _terminate_as_interrupt(_signum: int, _frame: FrameType | None) -> None:
@@ -527,9 +547,9 @@ def run(suite: Suite, argv: list[str] | None = None) -> int:
     previous_sigterm = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     try:
         suite.server = kind
-        with _environment(suite, console) as env:
+        with _environment(suite, console, preflight=not args.no_preflight) as env:
             env.artifacts_dir = None if args.no_save else args.results_dir
-            session.dev_server = env.devserver.describe()
+            session.dev_server = {**env.devserver.describe(), "preflight": env.preflight}
             results.sessions[session.id] = session
             with env.watchdog.watching(), console.status("starting") as status:
                 for item in selected:
@@ -639,7 +659,9 @@ def _report_kept(console: Console, results: ResultsFile, session: str) -> None:
 
 
 @contextlib.contextmanager
-def _environment(suite: Suite, console: Console) -> Iterator[Environment]:
+def _environment(
+    suite: Suite, console: Console, *, preflight: bool = True
+) -> Iterator[Environment]:
     """Dev server (or the self-hosted server ``suite.server`` names) + app + ledger for one
     invocation, torn down afterwards whatever happens."""
     kind = suite.server
@@ -669,8 +691,16 @@ def _environment(suite: Suite, console: Console) -> Iterator[Environment]:
             with console.status("syncing the app"):
                 synced = app.sync(api)
             console.print(f"synced {len(synced)} function(s) from {app.url}")
+            checked = None
+            if preflight:
+                with console.status("checking the server with a known run"):
+                    report = run_preflight(api, devserver.app_keys(), fetch_info(api.url) or {})
+                console.print(
+                    f"preflight passed: a known run read back right ({', '.join(report.reads)})"
+                )
+                checked = report.describe()
             watchdog = Watchdog(devserver_watch(devserver), app_watch(app))
-            yield Environment(api, app, devserver, watchdog, servers=servers)
+            yield Environment(api, app, devserver, watchdog, servers=servers, preflight=checked)
         finally:
             app.stop()
             if api:

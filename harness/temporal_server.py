@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .devserver import free_port
 from .errors import SetupError
+from .ports import free_port
 from .processes import stop_group
 from .validate import EnvCheck, executable_variable
 

@@ -46,7 +46,7 @@ def refuse(prog: str, problem: SetupError) -> int:
 
 def _named(name: str, value: object) -> str:
     """How a message names the input: ``--scale -5`` for an option, ``VAR='x'`` for a variable."""
-    return f"{name} {value}" if name.startswith("-") else f"{name}={value!r}"
+    return f"{name} {value}" if name.startswith("-") else f"{name}={str(value)!r}"
 
 
 # --- values (argparse ``type=``) ----------------------------------------------------------
@@ -184,6 +184,16 @@ def executable_variable(name: str) -> EnvCheck:
     def check(env: Mapping[str, str]) -> None:
         if env.get(name):
             executable(name, env[name])
+
+    return check
+
+
+def directory_variable(name: str) -> EnvCheck:
+    """A folder the suite writes in (created if missing)."""
+
+    def check(env: Mapping[str, str]) -> None:
+        if env.get(name):
+            writable_dir(name, Path(env[name]))
 
     return check
 

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from .devserver import free_port
+from .ports import free_port
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,7 @@ def test_a_run_just_named_may_be_unknown_for_a_moment() -> None:
         answer = next(answers)
         if answer == "missing":
             return httpx.Response(200, json={"error": "Unable to load", "data": None})
-        return httpx.Response(200, json={"data": rest_run(answer)})
+        return httpx.Response(200, json={"data": rest_run(answer, output="done")})
 
     run = make_api(handler).wait_for_run("R1", timeout=5, poll=0.01, appear_within=2)
     assert run.status == "COMPLETED"
@@ -183,6 +183,38 @@ def test_wait_for_run_returns_when_completed_on_third_poll() -> None:
     assert run.status == "COMPLETED"
     assert run.output == "done"
     assert calls == 3
+
+
+def test_a_final_run_is_read_again_until_its_output_is_there() -> None:
+    # As dev server 1.43 answers: final first, the output a few reads later.
+    reads = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal reads
+        reads += 1
+        output = {"total": 3} if reads >= 3 else None
+        return httpx.Response(200, json={"data": rest_run("Completed", output=output)})
+
+    run = make_api(handler).wait_for_run("R1", timeout=5, poll=0.01)
+    assert run.output == {"total": 3} and reads == 3
+
+
+def test_an_output_that_stays_empty_costs_a_bounded_wait() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"data": rest_run("Completed", output=None)})
+
+    api = make_api(handler)
+    started = time.monotonic()
+    run = api.with_output(api.get_run("R1"), within=0.3)
+    assert run.output is None and 0.3 <= time.monotonic() - started < 1.0
+
+
+def test_a_running_run_is_not_waited_on_for_output() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise AssertionError("a run that is not final must not be read again")
+
+    api = make_api(handler)
+    assert api.with_output(run_of("Running", None)).status == "RUNNING"
 
 
 def test_wait_for_runs_over_two_events() -> None:

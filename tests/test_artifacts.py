@@ -24,7 +24,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     app_dir = tmp_path / "app-workdir"
 
     @contextlib.contextmanager
-    def environment(suite: Suite, console: Any) -> Iterator[Environment]:
+    def environment(suite: Suite, console: Any, **_: Any) -> Iterator[Environment]:
         devserver = SimpleNamespace(describe=lambda: {"version": "stub"}, log_text=lambda: "")
         app = SimpleNamespace(log_text=lambda: "", workdir=app_dir)
         watchdog = Watchdog(interval=0.05)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import random
-import socket
 import stat
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,12 +19,10 @@ from harness.devserver import (
     URL_ENV,
     DevServer,
     DevServerOptions,
-    _ephemeral_range,
     _Ports,
     discover,
     fetch_info,
     free_port,
-    port_is_free,
 )
 from harness.errors import SetupError
 
@@ -96,28 +94,6 @@ def executable(path: Path, text: str) -> Path:
     path.write_text(text)
     path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return path
-
-
-# --- ports ----------------------------------------------------------------------------------
-def test_free_port_is_free_and_outside_ephemeral_range() -> None:
-    low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
-    assert _ephemeral_range() == range(low, high + 1)
-    for _ in range(5):
-        port = free_port()
-        assert not low <= port <= high
-        assert 20000 <= port < 32768
-        assert port_is_free(port)
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind(("127.0.0.1", port))  # really bindable
-
-
-def test_port_is_free_false_while_listening() -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen()
-        port = sock.getsockname()[1]
-        assert port_is_free(port) is False
-    assert port_is_free(port) is True
 
 
 # --- GET /dev -------------------------------------------------------------------------------
@@ -234,6 +210,45 @@ def test_discover_reports_a_binary_that_exits(
     assert "boom: no such flag" in message
     log = (tmp_path / "ds" / "devserver.log").read_text()
     assert "boom" in log
+
+
+FLAKY_BINARY = """#!{python}
+import http.server, json, sys
+from pathlib import Path
+tries = Path(sys.argv[0]).with_suffix(".tries")
+count = int(tries.read_text()) if tries.exists() else 0
+tries.write_text(str(count + 1))
+port = int(sys.argv[sys.argv.index("--port") + 1])
+if count == 0:  # the first start finds its port taken, as when another program got there first
+    print(f"Error: listen tcp 127.0.0.1:{{port}}: bind: address already in use", flush=True)
+    sys.exit(1)
+class Dev(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({{"version": "fake-1", "startOpts": {{}}}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", port), Dev).serve_forever()
+"""
+
+
+def test_discover_tries_new_ports_when_one_was_taken_before_binding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = executable(tmp_path / "flaky-inngest", FLAKY_BINARY.format(python=sys.executable))
+    monkeypatch.delenv(URL_ENV, raising=False)
+    monkeypatch.setenv(BIN_ENV, str(fake))
+    said: list[str] = []
+    server = discover(SERVE_URL, tmp_path / "ds", log=said.append)
+    try:
+        assert server.version == "fake-1"
+        assert (tmp_path / "flaky-inngest.tries").read_text() == "2"
+        assert any("trying new ports" in line for line in said)
+    finally:
+        server.stop()
 
 
 # --- an owned server's command line ---------------------------------------------------------

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import run_all
+from harness.devserver import Located
 from harness.errors import ExitCode
 
 ITEMS = {
@@ -125,9 +126,104 @@ def test_a_script_that_cannot_list_itself_is_named_and_skipped(tmp_path: Path) -
 
 def test_a_whole_run_ends_with_the_temporal_comparison_alone(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(run_all.importlib.util, "find_spec", lambda name: object())
-    script = run_all.temporal_comparison(tmp_path)
+    monkeypatch.setattr("harness.temporal_server.find_binary", lambda: "/opt/temporal")
+    script, why_not = run_all.temporal_comparison(tmp_path)
+    assert why_not is None
     assert script is not None and script.runs_alone and script.path.name == "compare_temporal.py"
     assert script.command and str(tmp_path) in script.command
     assert script.budget_s > run_all.TEMPORAL_BUDGET_S
+
+
+def test_a_temporal_comparison_that_cannot_run_says_why(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(run_all.importlib.util, "find_spec", lambda name: object())
+    monkeypatch.setattr("harness.temporal_server.find_binary", lambda: None)
+    script, why_not = run_all.temporal_comparison(tmp_path)
+    assert script is None and why_not and "temporal CLI" in why_not
     monkeypatch.setattr(run_all.importlib.util, "find_spec", lambda name: None)
-    assert run_all.temporal_comparison(tmp_path) is None
+    script, why_not = run_all.temporal_comparison(tmp_path)
+    assert script is None and why_not and "temporal extra" in why_not
+
+
+# --- before anything starts ------------------------------------------------------------------
+def hide_every_dev_server(monkeypatch, tmp_path: Path) -> None:
+    """A machine with no dev server: no URL, no binary, an npx that cannot install the CLI."""
+    for variable in ("INNGEST_DEV_SERVER_URL", "INNGEST_DEV_SERVER_BIN", "INNGEST_SUITE_SERVER"):
+        monkeypatch.delenv(variable, raising=False)
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    (bare / "npx").write_text("#!/bin/sh\nexit 1\n")
+    (bare / "npx").chmod(0o755)
+    monkeypatch.setenv("PATH", str(bare))
+
+
+def test_no_dev_server_stops_the_run_before_anything_starts(tmp_path: Path, monkeypatch) -> None:
+    hide_every_dev_server(monkeypatch, tmp_path)
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "run.json").write_text("{}")
+    listed: list[object] = []
+    monkeypatch.setattr(run_all, "list_scripts", lambda *a: listed.append(a) or ([], []))
+    code = run_all.main(["--results-dir", str(results), "--no-report"])
+    assert code == ExitCode.CANNOT_RUN
+    assert listed == [], "no script may be listed or started without a dev server"
+    assert (results / "run.json").read_text() == "{}"
+
+
+def test_a_found_binary_is_handed_to_every_script(tmp_path: Path, monkeypatch) -> None:
+    hide_every_dev_server(monkeypatch, tmp_path)
+    binary = tmp_path / "bin" / "inngest"
+    binary.write_text("#!/bin/sh\nexit 0\n")
+    binary.chmod(0o755)
+    console = run_all.Console(record=True, width=200)
+    assert run_all.locate_server(console) == {"INNGEST_DEV_SERVER_BIN": str(binary)}
+
+
+def test_a_self_hosted_run_needs_a_binary_not_a_url(tmp_path: Path, monkeypatch) -> None:
+    hide_every_dev_server(monkeypatch, tmp_path)
+    monkeypatch.setattr(
+        run_all, "locate", lambda log: Located("url", url="http://127.0.0.1:1", info={})
+    )
+    monkeypatch.setenv("INNGEST_SUITE_SERVER", "self-hosted")
+    with pytest.raises(run_all.SetupError, match="INNGEST_DEV_SERVER_BIN"):
+        run_all.locate_server(run_all.Console(record=True))
+
+
+def test_what_the_machine_lacks_is_said_once_with_the_items(monkeypatch) -> None:
+    made = scripts()
+    made[0].items[1]["needs"] = ["PostgreSQL", "Redis"]
+    made[1].items[0]["needs"] = ["Chromium"]
+    for script in made:
+        script.selected = [i["id"] for i in script.items]
+    monkeypatch.setattr(run_all, "missing_needs", lambda wanted: [run_all.Need.POSTGRESQL])
+    console = run_all.Console(record=True, width=200)
+    assert run_all.announce_missing(made, console) == ["EX-02"]
+    text = console.export_text()
+    assert text.count("not on this machine") == 1
+    assert "PostgreSQL (apt-get install -y postgresql)" in text and "EX-02" in text
+
+
+# --- the closing table ---------------------------------------------------------------------
+def test_the_closing_table_tells_rated_now_from_kept(tmp_path: Path) -> None:
+    script = scripts()[0]  # EX-01, EX-02
+    script.selected = ["EX-01", "EX-02"]
+    script.done = {"EX-01": {"stars": 4}, "EX-02": {"stars": None}}
+    saved = {
+        "items": {
+            "EX-01": {"rating": {"stars": 4}, "started_at": "2026-12-04T10:00:00Z"},
+            "EX-02": {"rating": {"stars": 2}, "started_at": "2026-11-30T09:00:00Z"},
+        }
+    }
+    (tmp_path / f"{script.path.stem}.json").write_text(json.dumps(saved))
+    counts = run_all.tally(script, tmp_path)
+    assert (counts.rated, counts.good, counts.unmeasured) == (1, 1, 0)
+    assert counts.kept_text() == "1 kept from 2026-11-30"
+
+
+def test_a_script_that_never_ran_shows_only_kept_or_unrated(tmp_path: Path) -> None:
+    script = scripts()[1]  # RT-01, RT-02; no progress events at all
+    script.selected = ["RT-01", "RT-02"]
+    saved = {"items": {"RT-01": {"rating": {"stars": 5}, "started_at": "2026-12-01T00:00:00Z"}}}
+    (tmp_path / f"{script.path.stem}.json").write_text(json.dumps(saved))
+    counts = run_all.tally(script, tmp_path)
+    assert counts.rated == 0 and counts.unmeasured == 1
+    assert counts.kept_text() == "1 kept from 2026-12-01"

@@ -90,6 +90,31 @@ def test_missing_postgres_and_redis_are_named_with_the_install_command(
     assert "apt-get install -y postgresql redis-server" in str(caught.value)
 
 
+def test_a_missing_inngest_binary_names_the_right_remedy(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A machine with PostgreSQL and Redis but no inngest: apt-get cannot help there.
+    monkeypatch.setattr(selfhosted, "_binary", lambda: None)
+    with pytest.raises(SetupError) as caught:
+        selfhosted.launch(SELF_HOSTED, SERVE_URL, tmp_path, log=lambda _: None)
+    message = str(caught.value)
+    assert "INNGEST_DEV_SERVER_BIN" in message and "PATH" in message
+    assert "apt-get" not in message
+    reason = SelfHostedUnavailable(["inngest"]).reason()
+    assert reason.params == {"variable": "INNGEST_DEV_SERVER_BIN"}
+
+
+def test_the_server_needs_only_the_backends_when_given_its_binary(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(selfhosted, "postgres_bin_dir", lambda: None)
+    monkeypatch.setattr(selfhosted, "_binary", lambda: None)  # nothing on PATH: irrelevant here
+    with pytest.raises(SelfHostedUnavailable) as caught:
+        SelfHostedServer(SELF_HOSTED, "/opt/inngest", SERVE_URL, Path("/tmp/unused"))
+    assert caught.value.missing[0] == "PostgreSQL" and "inngest" not in caught.value.missing
+    assert caught.value.command.startswith("apt-get install -y postgresql")
+
+
 def test_launch_turns_missing_programs_into_a_setup_error(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

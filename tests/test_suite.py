@@ -67,7 +67,7 @@ def health() -> Health:
 @pytest.fixture(autouse=True)
 def stub_environment(monkeypatch: pytest.MonkeyPatch, health: Health) -> None:
     @contextlib.contextmanager
-    def environment(suite: Suite, console: Any) -> Iterator[Environment]:
+    def environment(suite: Suite, console: Any, **_: Any) -> Iterator[Environment]:
         devserver = SimpleNamespace(describe=lambda: {"version": "stub"}, log_text=lambda: "")
         app = SimpleNamespace(log_text=lambda: "")
         watchdog = Watchdog(health.watched(), interval=0.05)

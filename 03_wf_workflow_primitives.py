@@ -16,9 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import inspect
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import inngest
@@ -39,6 +42,7 @@ from common import (
     t,
     timeline,
 )
+from harness.codemetrics import check_types, mypy_available
 
 suite = Suite(__file__, Category.WF)
 
@@ -130,6 +134,24 @@ async def quote_without_output_type(ctx: inngest.Context) -> str:
     return type(quote).__name__
 
 
+def _untyped_step_module() -> tuple[str, int]:
+    """quote_without_output_type's own source as a module mypy --strict can check, with a
+    reveal_type of the step's result; (source, line of that reveal_type)."""
+    function = inspect.getsource(quote_without_output_type._handler)
+    models = "\n\n".join(inspect.getsource(m) for m in (ShipmentRequested, CarrierQuote))
+    header = (
+        "from __future__ import annotations\n\nimport inngest\nfrom pydantic import BaseModel\n"
+        "\ninngest_client = inngest.Inngest(app_id='wf01', is_production=False,"
+        " serializer=inngest.PydanticSerializer())\n\n"
+    )
+    call = 'quote = await ctx.step.run("quote-carrier", quote_carrier)'
+    if call not in function:
+        raise RuntimeError("quote_without_output_type no longer makes the untyped step call")
+    source = header + models + "\n\n" + function.replace(call, f"{call}\n    reveal_type(quote)")
+    line = next(n for n, text in enumerate(source.splitlines(), 1) if "reveal_type(quote)" in text)
+    return source, line
+
+
 @inngest_client.create_function(
     fn_id="wf01-prepare-shipment-sync",
     trigger=inngest.TriggerEvent(event="wf01/shipment-sync.requested"),
@@ -217,6 +239,30 @@ def step_definition(probe: Probe) -> None:
         expected="CarrierQuote, or a failed run naming the problem",
         run_ids=[untyped_run.id],
     )
+    # Would a type checker have caught that step before it ran? mypy on the function's source.
+    accepted = t(
+        "mypy --strict accepts the function whose step returns a Pydantic model without "
+        "output_type, and types the step's result as that model"
+    )
+    if not mypy_available():
+        probe.not_run(
+            "untyped-model-step-passes-mypy",
+            accepted,
+            t("mypy is not installed (it comes with the dev extra: pip install -e .[dev])"),
+        )
+    else:
+        probe.say("type-checking the untyped step with mypy --strict")
+        source, line = _untyped_step_module()
+        with tempfile.TemporaryDirectory(prefix="wf01-mypy-") as tmp:
+            typed = check_types(source, Path(tmp), timeout=probe.bound(90))
+        revealed = typed.revealed.get(line, "")
+        probe.check(
+            "untyped-model-step-passes-mypy",
+            accepted,
+            not typed.errors and revealed.endswith(".CarrierQuote"),
+            observed={"mypy errors": typed.errors, "revealed type of the step's result": revealed},
+            expected="no errors; the result typed as CarrierQuote",
+        )
 
     labels = output.get("labels")
     trace = probe.api.final_trace(run.id) if run.final else None
@@ -303,8 +349,9 @@ def _(ev: Evidence) -> Rating:
             drivers=["sync-handler", "sync-function"],
         )
     if not ev.passed("model-without-output-type-never-silent"):
+        # Worse than a step that fails loudly (the pitfalls below): wrong data flows on.
         return Rating(
-            stars=4,
+            stars=3,
             reason=t(
                 "steps work in every form tried, but a model returned without output_type "
                 "silently came back as another type"
@@ -312,34 +359,93 @@ def _(ev: Evidence) -> Rating:
             drivers=["model-without-output-type-never-silent"],
             advice=t("Pass output_type whenever a step returns a model"),
         )
-    untyped_pitfall = ev.failed("model-without-output-type-round-trips")
+    # Pitfalls: code that looks right and breaks at run time. A model step without output_type
+    # counts unless mypy flagged it (then the type checker catches it before it runs).
+    untyped_pitfall = ev.failed("model-without-output-type-round-trips") and not ev.failed(
+        "untyped-model-step-passes-mypy"
+    )
     loop_pitfall = ev.failed("sync-handler-off-event-loop")
-    pitfalls = [
-        key
-        for key, failed in (
-            ("model-without-output-type-round-trips", untyped_pitfall),
-            ("sync-handler-off-event-loop", loop_pitfall),
-        )
-        if failed
+    works = [
+        "async-handler-with-arguments",
+        "typed-model-output",
+        "repeated-step-id",
+        "sync-handler",
+        "sync-function",
     ]
+    untyped_keys = ["model-without-output-type-round-trips", "untyped-model-step-passes-mypy"]
+    # Whether mypy's acceptance was observed here (it is not when mypy is not installed).
+    mypy_accepts = ev.passed("untyped-model-step-passes-mypy")
     if untyped_pitfall and loop_pitfall:
-        advice: Msg | None = t(
-            "Pass output_type whenever a step returns a model: without it the step fails at run "
-            "time, although the type checker accepts the code. Keep sync step handlers inside "
-            "async functions non-blocking: they run on the event loop"
+        return Rating(
+            stars=4,
+            reason=t(
+                "step.run takes handlers with arguments, returns typed models with output_type "
+                "and numbers a step ID repeated in a loop; but a step returning a model without "
+                "output_type fails at run time although mypy --strict accepts it, and a sync "
+                "handler in an async function runs on the event loop, so a blocking call in it "
+                "stalls every run the app serves"
+            )
+            if mypy_accepts
+            else t(
+                "step.run takes handlers with arguments, returns typed models with output_type "
+                "and numbers a step ID repeated in a loop; but a step returning a model without "
+                "output_type fails at run time, and a sync handler in an async function runs on "
+                "the event loop, so a blocking call in it stalls every run the app serves"
+            ),
+            drivers=[*works, *untyped_keys, "sync-handler-off-event-loop"],
+            advice=t(
+                "Pass output_type whenever a step returns a model: without it the step fails at "
+                "run time, although the type checker accepts the code. Keep sync step handlers "
+                "inside async functions non-blocking: they run on the event loop"
+            )
+            if mypy_accepts
+            else t(
+                "Pass output_type whenever a step returns a model: without it the step fails at "
+                "run time. Keep sync step handlers inside async functions non-blocking: they run "
+                "on the event loop"
+            ),
         )
-    elif untyped_pitfall:
-        advice = t(
-            "Pass output_type whenever a step returns a model: without it the step fails at run "
-            "time, although the type checker accepts the code"
+    if untyped_pitfall:
+        return Rating(
+            stars=4,
+            reason=t(
+                "step.run takes async or sync handlers with arguments, returns typed models with "
+                "output_type and numbers a step ID repeated in a loop; but a step returning a "
+                "model without output_type fails at run time although mypy --strict accepts it"
+            )
+            if mypy_accepts
+            else t(
+                "step.run takes async or sync handlers with arguments, returns typed models with "
+                "output_type and numbers a step ID repeated in a loop; but a step returning a "
+                "model without output_type fails at run time"
+            ),
+            drivers=[*works, *untyped_keys],
+            advice=t(
+                "Pass output_type whenever a step returns a model: without it the step fails at "
+                "run time, although the type checker accepts the code"
+            )
+            if mypy_accepts
+            else t(
+                "Pass output_type whenever a step returns a model: without it the step fails at "
+                "run time"
+            ),
         )
-    elif loop_pitfall:
-        advice = t(
-            "Keep sync step handlers inside async functions non-blocking: they run on the event "
-            "loop, so a blocking call stalls every run the app serves"
+    if loop_pitfall:
+        return Rating(
+            stars=4,
+            reason=t(
+                "step.run takes handlers with arguments, returns typed models with output_type "
+                "and numbers a step ID repeated in a loop; but a sync handler in an async "
+                "function runs on the event loop, so a blocking call in it stalls every run the "
+                "app serves"
+            ),
+            drivers=[*works, "sync-handler-off-event-loop"],
+            advice=t(
+                "Keep sync step handlers inside async functions non-blocking: they run on the "
+                "event loop, so a blocking call stalls every run the app serves"
+            ),
         )
-    else:
-        advice = None
+    caught = ev.failed("untyped-model-step-passes-mypy")
     return Rating(
         stars=5,
         reason=t(
@@ -347,14 +453,13 @@ def _(ev: Evidence) -> Rating:
             "output_type, and numbers a step ID repeated in a loop; sync functions run on worker "
             "threads"
         ),
-        drivers=[
-            "async-handler-with-arguments",
-            "typed-model-output",
-            "repeated-step-id",
-            "sync-function",
-            *pitfalls,
-        ],
-        advice=advice,
+        drivers=[*works, *untyped_keys, "sync-handler-off-event-loop"],
+        advice=t(
+            "Pass output_type whenever a step returns a model: mypy flags the step without it, "
+            "which fails at run time"
+        )
+        if caught and ev.failed("model-without-output-type-round-trips")
+        else None,
     )
 
 

@@ -8,6 +8,7 @@ evidence into stars. Run ``python 04_sg_signals_events.py --help`` for options.
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import itertools
 import json
 import sqlite3
@@ -75,9 +76,13 @@ def _functions(runs: list[Started]) -> list[str]:
 
 
 # ═══ SG-01 External signals ════════════════════════════════════════════════════════════════════
-# A producer outside the app sends order events (several in one call). Each starts a router run,
-# which sends two events from inside (one step.send_event call) that start an invoicing and a
-# shipping function. Do the event IDs that send_event returns lead to those runs?
+# Signalling a run that is already running. The Python SDK has no signal API: a run waits with
+# step.wait_for_event for an event whose data matches its own (SG-02's primitive), and a producer
+# outside the app sends that event. Held orders wait for their release: does each release reach
+# its own waiting run and only that one? Is a release sent while the run is still in the step
+# before its wait delivered, and how long after that step is a release still lost? Does the
+# sender learn when a release reached no run? Beside that, events from outside and from inside
+# functions start runs (the event side of signalling; SG-03 covers routing).
 
 
 class OrderReceived(BaseModel):
@@ -124,10 +129,120 @@ async def book_shipment(ctx: inngest.Context) -> str:
     return await ctx.step.run("book-shipment", book)
 
 
+class HoldPlaced(BaseModel):
+    tag: str
+    order_id: str
+    wait_s: float
+    hold_s: float = 0.0  # how long the step before the wait takes
+
+
+@inngest_client.create_function(
+    fn_id="sg01-await-release", trigger=inngest.TriggerEvent(event="sg01/hold.placed")
+)
+async def await_release(ctx: inngest.Context) -> dict[str, str | None]:
+    hold = HoldPlaced.model_validate(ctx.event.data)
+
+    async def place_hold() -> str:
+        side_effects.executed(ctx.event, f"holding:{hold.order_id}", time.time())
+        await asyncio.sleep(hold.hold_s)
+        # When the step returns: the wait below begins right after (as the app sees it).
+        side_effects.executed(ctx.event, f"held:{hold.order_id}", time.time())
+        return hold.order_id
+
+    await ctx.step.run("place-hold", place_hold)
+    release = await ctx.step.wait_for_event(
+        "await-release",
+        event="sg01/release.signalled",
+        if_exp="async.data.order_id == event.data.order_id",
+        timeout=timedelta(seconds=hold.wait_s),
+    )
+    note = release.data.get("note") if release else None
+    return {"order_id": hold.order_id, "release": str(note) if note is not None else None}
+
+
 ORDERS = 3
+WAITING = ("alpha", "beta", "gamma")  # held orders signalled once they wait
+EARLY_HOLD_S = 2.0  # the step before the wait, during which the early release is sent
+# The race-window scan: releases sent this long before (negative) or after the step before the
+# wait returns (ms), in runs whose step takes SCAN_HOLD_S. Where does "lost" turn "delivered"?
+OFFSETS_MS = (-400, -200, -100, -50, -25, 0, 25, 50, 100)
+SCAN_HOLD_S = 0.5
+LOST_WAIT_S = 5.0  # the wait's timeout where a lost release is expected
 
 
-@suite.item("SG-01", functions=[route_order, issue_invoice, book_shipment], timeout=40)
+def _release(probe: Probe, order_id: str, note: str) -> inngest.Event:
+    return inngest.Event(
+        name="sg01/release.signalled",
+        data={"tag": probe.tag, "order_id": order_id, "note": note},
+    )
+
+
+def _hold(probe: Probe, order_id: str, wait_s: float, hold_s: float = 0.0) -> str:
+    data = {"order_id": order_id, "wait_s": wait_s, "hold_s": hold_s}
+    return probe.run_of(probe.send("sg01/hold.placed", data))
+
+
+def _release_around_step_end(probe: Probe, order_id: str, offset_ms: float) -> float:
+    """Send order_id's release ``offset_ms`` from when its run's step before the wait will
+    return (it started the step, which takes SCAN_HOLD_S); the wall-clock time it was sent."""
+    key = f"holding:{order_id}"
+    deadline = time.monotonic() + 20
+    while not probe.effect_values(key):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"run for {order_id} never began its step before the wait")
+        time.sleep(0.005)
+    step_ends = float(probe.effect_values(key)[0]) + SCAN_HOLD_S
+    time.sleep(max(0.0, step_ends + offset_ms / 1000 - time.time()))
+    probe.api.send(
+        "sg01/release.signalled", {"tag": probe.tag, "order_id": order_id, "note": "scan"}
+    )
+    return time.time()
+
+
+def _scan_race_window(probe: Probe) -> list[dict[str, Any]]:
+    """One held order per offset in OFFSETS_MS, each released about that long from the moment
+    its step before the wait returned; for each: when it was really sent relative to that
+    moment (as the step recorded it), and whether the run got it."""
+    orders = {offset: f"scan-{offset}-{probe.tag}" for offset in OFFSETS_MS}
+    runs: dict[int, str] = {}
+    sent_at: dict[int, float] = {}
+
+    def release(offset: int) -> None:
+        # Each on its own thread from the start, so none waits for another's run to appear.
+        data = {"order_id": orders[offset], "wait_s": LOST_WAIT_S, "hold_s": SCAN_HOLD_S}
+        event_id = probe.send("sg01/hold.placed", data)
+        sent_at[offset] = _release_around_step_end(probe, orders[offset], offset)
+        runs[offset] = probe.run_of(event_id)
+
+    threads = [threading.Thread(target=release, args=(o,), daemon=True) for o in OFFSETS_MS]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(probe.bound(30))
+    if len(runs) != len(OFFSETS_MS):
+        raise RuntimeError("not every release of the race-window scan was sent")
+    results = []
+    for offset in OFFSETS_MS:
+        run = probe.wait_or_last(runs[offset], timeout=LOST_WAIT_S + 20)
+        output = run.output if isinstance(run.output, dict) else {}
+        held = probe.effect_values(f"held:{orders[offset]}")
+        results.append(
+            {
+                "aimed ms": offset,
+                "sent ms after the step returned": round((sent_at[offset] - held[0]) * 1000, 1)
+                if held
+                else None,
+                "delivered": output.get("release") == "scan",
+                "status": run.status,
+                "run": run.id,
+            }
+        )
+    return results
+
+
+@suite.item(
+    "SG-01", functions=[route_order, issue_invoice, book_shipment, await_release], timeout=100
+)
 def external_signals(probe: Probe) -> None:
     orders = [f"{probe.tag}-{n}" for n in range(ORDERS)]
     sent_at = datetime.now(UTC)
@@ -204,12 +319,17 @@ def external_signals(probe: Probe) -> None:
         run_ids=child_runs,
     )
 
+    _signal_running_runs(probe)
+
     has_signals = hasattr(inngest.Step, "wait_for_signal")
     probe.check(
         "python-sdk-wait-for-signal",
         t("the Python SDK can address one run directly (step.wait_for_signal)"),
         has_signals,
-        observed={"inngest.Step.wait_for_signal": has_signals, "sdk": "inngest 0.5.19"},
+        observed={
+            "inngest.Step.wait_for_signal": has_signals,
+            "sdk": f"inngest {importlib.metadata.version('inngest')}",
+        },
     )
     probe.document(
         "signals-in-other-sdks",
@@ -221,48 +341,228 @@ def external_signals(probe: Probe) -> None:
     )
 
 
+def _signal_running_runs(probe: Probe) -> None:
+    """Release held orders while their runs wait, before they wait, and just after the step
+    before the wait: the checks that say whether a running run can be signalled."""
+    producer = _producer(probe)
+    orders = {name: f"{name}-{probe.tag}" for name in WAITING}
+    runs = {name: _hold(probe, orders[name], 60) for name in WAITING}
+    early_order = f"early-{probe.tag}"
+    early = _hold(probe, early_order, 4, hold_s=EARLY_HOLD_S)
+    for name in WAITING:
+        if not probe.wait_for_step(runs[name], "await-release", timeout=20):
+            raise RuntimeError(f"held order {name} never began waiting; cannot signal it")
+
+    # The early release: sent while its run is still in the step before the wait.
+    if not probe.wait_for_effect(f"holding:{early_order}", timeout=20):
+        raise RuntimeError("the early order never began its hold; cannot race its wait")
+    lost_candidate = producer.send_sync(_release(probe, early_order, "early"))[0]
+
+    # Two of the three waiting runs released in one send; the third must keep waiting.
+    sent_at = time.monotonic()
+    delivered_ids = producer.send_sync(
+        [_release(probe, orders[name], f"note-{name}") for name in ("alpha", "beta")]
+    )
+    alpha = probe.wait(runs["alpha"], timeout=30)
+    beta = probe.wait(runs["beta"], timeout=30)
+    released_s = [time.monotonic() - sent_at]
+    gamma_meanwhile = probe.api.get_run(runs["gamma"]).status
+    sent_at = time.monotonic()
+    producer.send_sync(_release(probe, orders["gamma"], "note-gamma"))
+    gamma = probe.wait(runs["gamma"], timeout=30)
+    released_s.append(time.monotonic() - sent_at)
+    outputs = {run.id: run.output for run in (alpha, beta, gamma)}
+    probe.check(
+        "signal-resumes-waiting-run",
+        t(
+            "a signal (an event matching a run's own data) sent from outside resumes the "
+            "waiting run with its payload"
+        ),
+        all((outputs[runs[name]] or {}).get("release") == f"note-{name}" for name in WAITING),
+        observed=outputs,
+        expected="each run's release note is its own",
+        run_ids=list(runs.values()),
+    )
+    probe.check(
+        "signal-reaches-only-its-run",
+        t("a signal resumes only the run it is addressed to: another waiting run keeps waiting"),
+        gamma_meanwhile == "RUNNING",
+        observed={"gamma while alpha and beta were released": gamma_meanwhile},
+        expected="RUNNING",
+        run_ids=[runs["gamma"]],
+    )
+    probe.measure(
+        "signal-to-resume",
+        round(statistics.median(released_s), 3),
+        "s",
+        t(
+            "median over {n} sends from a producer's send to the released runs finishing "
+            "(REST status polled every 0.25 s), max {max:.3f} s",
+            n=len(released_s),
+            max=max(released_s),
+        ),
+    )
+
+    scan = _scan_race_window(probe)
+    early_run = probe.wait_or_last(early, timeout=EARLY_HOLD_S + 20)
+    early_output = early_run.output if isinstance(early_run.output, dict) else {}
+    probe.check(
+        "signal-before-wait-delivered",
+        t("a signal sent while the run is still in the step before its wait is delivered"),
+        early_output.get("release") == "early",
+        observed={"status": early_run.status, "output": early_run.output},
+        expected="release 'early'; None means the signal was lost (the wait timed out)",
+        run_ids=[early],
+    )
+    timed = [row for row in scan if row["sent ms after the step returned"] is not None]
+    after = [row for row in timed if row["sent ms after the step returned"] >= 0]
+    probe.check(
+        "signal-after-step-delivered",
+        t(
+            "a signal sent after the step before the wait returned is delivered, however soon "
+            "after (the race-window scan's releases sent at or after that moment)"
+        ),
+        bool(after) and all(row["delivered"] for row in after),
+        observed=scan,
+        expected="delivered whenever sent at 0 ms or later",
+        run_ids=[row["run"] for row in scan],
+    )
+    lost = [row["sent ms after the step returned"] for row in timed if not row["delivered"]]
+    delivered = [row["sent ms after the step returned"] for row in timed if row["delivered"]]
+    if lost:
+        probe.measure(
+            "latest-lost-signal",
+            max(lost),
+            "ms",
+            t(
+                "the latest a lost signal was sent, relative to the step before the wait "
+                "returning (negative: before it returned), over {n} runs of the race-window "
+                "scan (one per offset, 1 sample each); the earliest delivered was sent at "
+                "{earliest} ms",
+                n=len(timed),
+                earliest=min(delivered),
+            )
+            if delivered
+            else t(
+                "the latest a lost signal was sent, relative to the step before the wait "
+                "returning (negative: before it returned), over {n} runs of the race-window "
+                "scan (one per offset, 1 sample each); none was delivered",
+                n=len(timed),
+            ),
+            samples=[row["sent ms after the step returned"] for row in timed],
+        )
+
+    # Can the sender tell a release that reached no run from one that did?
+    told = {
+        "delivered release": [r.id for r in probe.api.runs_for_event(delivered_ids[0])],
+        "lost release": [r.id for r in probe.api.runs_for_event(lost_candidate)],
+    }
+    probe.check(
+        "sender-told-undelivered",
+        t(
+            "the sender can tell from the API that its signal reached no run (GET "
+            "/v1/events/<id>/runs differs between a delivered and a lost signal)"
+        ),
+        bool(told["delivered release"]) != bool(told["lost release"]),
+        observed={**told, "early release delivered": early_output.get("release") == "early"},
+        expected="the resumed run listed for the delivered release, none for the lost one",
+        run_ids=[runs["alpha"], early],
+    )
+
+
 @external_signals.rubric
 def _(ev: Evidence) -> Rating:
+    # Rated on signalling a run that is running; events starting runs only gate it.
     if not ev.passed("batch-send-starts-one-run-each"):
         return Rating(
             stars=1,
             reason=t("events sent from outside did not each start a run"),
             drivers=["batch-send-starts-one-run-each"],
         )
+    if not ev.passed("signal-resumes-waiting-run"):
+        return Rating(
+            stars=1,
+            reason=t("a signal sent from outside did not resume the waiting run it was meant for"),
+            drivers=["signal-resumes-waiting-run"],
+        )
+    if not ev.passed("signal-reaches-only-its-run"):
+        return Rating(
+            stars=2,
+            reason=t("a signal resumed a waiting run it was not addressed to"),
+            drivers=["signal-resumes-waiting-run", "signal-reaches-only-its-run"],
+        )
     if not (ev.passed("send-event-returns-ids") and ev.passed("returned-ids-lead-to-runs")):
         return Rating(
             stars=3,
             reason=t(
-                "events from outside start runs, but events sent from a function cannot be "
+                "waiting runs can be signalled, but events sent from a function cannot be "
                 "traced to the runs they start"
             ),
             drivers=["send-event-returns-ids", "returned-ids-lead-to-runs"],
         )
-    drivers = [
-        "batch-send-starts-one-run-each",
-        "send-event-returns-ids",
-        "returned-ids-lead-to-runs",
+    delivery = [
+        "signal-resumes-waiting-run",
+        "signal-reaches-only-its-run",
+        "signal-before-wait-delivered",
+        "signal-after-step-delivered",
+        "sender-told-undelivered",
     ]
+    no_signal_api = t(
+        "to signal one particular run from Python, wait for an event whose if_exp matches a "
+        "key of that run (SG-02): the Python SDK has no wait_for_signal"
+    )
+    store_first = t(
+        "a run can miss a signal that comes before its wait: have the sender also store the "
+        "signal (a table, a key-value store) and let the run read it in a step before waiting, "
+        "or send it only once the run's trace shows the wait"
+    )
+    if not (ev.passed("signal-before-wait-delivered") and ev.passed("signal-after-step-delivered")):
+        if ev.passed("sender-told-undelivered"):
+            return Rating(
+                stars=4,
+                reason=t(
+                    "a signal reaches the waiting run it is addressed to, but one sent before "
+                    "the wait began was lost; the API shows the sender it reached no run, so "
+                    "it can send again"
+                ),
+                drivers=delivery,
+                advice=store_first,
+            )
+        return Rating(
+            stars=3,
+            reason=t(
+                "a signal reaches the waiting run it is addressed to and only that one, but a "
+                "signal sent before the wait began (while the run was in the step before it, "
+                "or just after that step returned) was lost: the run timed out, and neither "
+                "the send nor the API told the sender"
+            )
+            if ev.failed("signal-after-step-delivered")
+            else t(
+                "a signal reaches the waiting run it is addressed to and only that one, but one "
+                "sent while the run was still in the step before its wait was lost: the run "
+                "timed out, and neither the send nor the API told the sender (sent at or after "
+                "the end of that step, signals arrived)"
+            ),
+            drivers=delivery,
+            advice=store_first,
+        )
     if ev.passed("python-sdk-wait-for-signal"):
         return Rating(
             stars=5,
             reason=t(
-                "events from outside and from inside functions start runs, several per call, "
-                "and the returned IDs lead to those runs; runs can also be signalled directly"
+                "a signal reaches the run it is addressed to, whenever it is sent, and runs "
+                "can also be signalled directly"
             ),
-            drivers=[*drivers, "python-sdk-wait-for-signal"],
+            drivers=[*delivery, "python-sdk-wait-for-signal"],
         )
     return Rating(
         stars=5,
         reason=t(
-            "events from outside and from inside functions start runs, several per call, and "
-            "every returned event ID leads to the run it started"
+            "a signal (an event matching a run's data) reaches the run it is addressed to and "
+            "only that one, even when sent before the run began waiting"
         ),
-        drivers=drivers,
-        advice=t(
-            "to signal one particular run from Python, wait for an event whose if_exp matches a "
-            "key of that run (SG-02): the Python SDK has no wait_for_signal"
-        ),
+        drivers=delivery,
+        advice=no_signal_api,
     )
 
 

@@ -42,7 +42,7 @@ from common import (
     side_effects,
     t,
 )
-from harness.api import DevServerAPI
+from harness.api import FINAL_STATUSES, DevServerAPI
 from harness.connect import ConnectWorker
 from harness.ports import free_port
 from harness.selfhosted import (
@@ -53,6 +53,7 @@ from harness.selfhosted import (
     SelfHostedUnavailable,
     start_help,
 )
+from harness.stats import Distribution
 
 suite = Suite(__file__, Category.OP)
 
@@ -421,10 +422,118 @@ def _final_status(probe: Probe, run_id: str, timeout: float = 15) -> str:
         return probe.api.get_run(run_id).status
 
 
+GAP_RUNS = 20
+GAP_POLL_S = 0.005
+
+
+def _status_to_output_gaps(probe: Probe) -> tuple[list[float], list[str], list[str]]:
+    """For GAP_RUNS runs one after another, read each run's raw record (GET /v1/runs/<id>)
+    every GAP_POLL_S from its start until its output is readable: how long after its status
+    first read final its output first did (ms; 0 when both came in the same read).
+    Returns (gaps, run IDs, runs whose output never became readable)."""
+    gaps: list[float] = []
+    run_ids: list[str] = []
+    unreadable: list[str] = []
+    for index in range(GAP_RUNS):
+        run_id = probe.run_of(probe.send("op02/invoice.requested", {"invoice_id": f"gap-{index}"}))
+        run_ids.append(run_id)
+        probe.api.get_new_run(run_id)
+        final_at: float | None = None
+        deadline = time.monotonic() + probe.bound(20)
+        while True:
+            run = probe.api.get_run(run_id)  # the raw record, as a client reads it
+            read_at = time.monotonic()
+            if run.final and final_at is None:
+                final_at = read_at
+            if final_at is not None and run.output is not None:
+                gaps.append(round((read_at - final_at) * 1000, 1))
+                break
+            if read_at > deadline:
+                unreadable.append(run_id)
+                break
+            time.sleep(GAP_POLL_S)
+    return gaps, run_ids, unreadable
+
+
+def _anonymous_graphql(
+    server: SelfHostedServer, query: str, variables: dict[str, Any] | None = None
+) -> httpx.Response:
+    """A GraphQL call to the self-hosted server with no credentials at all."""
+    return httpx.post(
+        f"{server.url}/v0/gql", json={"query": query, "variables": variables or {}}, timeout=10
+    )
+
+
+def _answer(response: httpx.Response) -> dict[str, Any]:
+    return {"HTTP": response.status_code, "body": response.text[:200]}
+
+
+def _graphql_without_key(probe: Probe, server: SelfHostedServer) -> None:
+    """Send the management calls the UI makes (a read, then cancelRun, rerun and deleteApp)
+    without any credentials, each against something of the suite's own, and see what they did."""
+    calls: dict[str, dict[str, Any]] = {}
+    read = _anonymous_graphql(server, "{ apps { name } }")
+    calls["query apps"] = _answer(read)
+
+    _, sleeping = _waiting_run(probe)  # a throwaway run
+    cancel = _anonymous_graphql(
+        server, "mutation($id: ULID!) { cancelRun(runID: $id) { id } }", {"id": sleeping}
+    )
+    after = _final_status(probe, sleeping, timeout=5)
+    calls["mutation cancelRun"] = {**_answer(cancel), "run status after": after}
+    if after != "CANCELLED":
+        probe.api.cancel(sleeping)  # with the key: do not leave it sleeping for an hour
+
+    finished = probe.trigger("op02/invoice.requested", {"invoice_id": f"{probe.tag}-anonymous"})
+    rerun = _anonymous_graphql(
+        server, "mutation($id: ULID!) { rerun(runID: $id) }", {"id": finished.id}
+    )
+    try:
+        new_run = ((rerun.json() or {}).get("data") or {}).get("rerun")
+    except ValueError:
+        new_run = None
+    calls["mutation rerun"] = {**_answer(rerun), "new run": new_run}
+
+    # The suite's own app on this server, synced again right after (a deleted app runs nothing).
+    app = next((a for a in probe.api.apps() if a.get("name") == serve.APP_ID), None)
+    if app is None:
+        raise RuntimeError(f"app {serve.APP_ID} is not synced with the self-hosted server")
+    try:
+        delete = _anonymous_graphql(
+            server, "mutation($id: String!) { deleteApp(id: $id) }", {"id": app["id"]}
+        )
+        listed = any(a.get("id") == app["id"] for a in probe.api.apps())
+        calls["mutation deleteApp"] = {**_answer(delete), "app still listed": listed}
+    finally:
+        probe.app.sync(probe.api)
+    refused = all(call["HTTP"] == 401 for call in calls.values())
+    took_effect = [
+        name
+        for name, happened in (
+            ("cancelRun", after == "CANCELLED"),
+            ("rerun", bool(new_run)),
+            ("deleteApp", not calls["mutation deleteApp"]["app still listed"]),
+        )
+        if happened
+    ]
+    probe.check(
+        "graphql-requires-key",
+        t(
+            "the self-hosted server's GraphQL API refuses calls without the signing key: a "
+            "query, and the cancelRun, rerun and deleteApp mutations (on a throwaway run, a "
+            "finished run and the suite's own app, synced again after)"
+        ),
+        refused and not took_effect,
+        observed={**calls, "took effect without credentials": took_effect},
+        expected="401 for each call, and none of them takes effect",
+        run_ids=[sleeping, finished.id, *([new_run] if new_run else [])],
+    )
+
+
 @suite.item(
     "OP-02",
     functions=[issue_invoice, await_approval],
-    timeout=150,
+    timeout=200,
     needs=SELF_HOSTED_NEEDS,
 )
 def management_api(probe: Probe) -> None:
@@ -559,6 +668,14 @@ def management_api(probe: Probe) -> None:
         observed=statuses,
         run_ids=[waiting],
     )
+    probe.check(
+        "sleeping-run-never-final",
+        t("no endpoint reports a sleeping run as finished (a final status)"),
+        not set(statuses.values()) & FINAL_STATUSES,
+        observed=statuses,
+        expected="RUNNING or QUEUED everywhere",
+        run_ids=[waiting],
+    )
     fixed_url = f"/v1/runs/{waiting}"  # no cache-busting parameter, as a plain client reads it
     before = api.request("GET", fixed_url).json()["data"]["status"]
     api.cancel(waiting)
@@ -573,14 +690,45 @@ def management_api(probe: Probe) -> None:
         run_ids=[waiting],
     )
 
+    # How soon after a run's status turns final is its output readable?
+    probe.say(f"reading {GAP_RUNS} runs' status and output every {GAP_POLL_S * 1000:g} ms")
+    gaps, gap_runs, unreadable = _status_to_output_gaps(probe)
+    if gaps:
+        spread = Distribution.of(gaps, digits=1)
+        probe.measure(
+            "final-status-to-output",
+            spread.p50,
+            "ms",
+            t(
+                "median time from a run's status first reading final to its output first "
+                "being readable (GET /v1/runs/<id> read every {poll} ms), over {n} runs: "
+                "p95 {p95}, p99 {p99}, min {min}, max {max} ms; {gapped} of {n} runs showed "
+                "a final status without an output",
+                poll=GAP_POLL_S * 1000,
+                gapped=sum(1 for gap in gaps if gap > 0),
+                **spread.spread(),
+            ),
+            samples=gaps,
+        )
+    probe.check(
+        "output-with-final-status",
+        t("a run's output is readable as soon as its status reads final (GET /v1/runs/<id>)"),
+        bool(gaps) and not unreadable and all(gap == 0 for gap in gaps),
+        observed={
+            "runs": len(gap_runs),
+            "gaps ms": gaps,
+            "runs with a final status before their output": sum(1 for gap in gaps if gap > 0),
+            "output never readable": unreadable,
+        },
+        expected="0 ms in every run",
+        run_ids=gap_runs,
+    )
+
     # On the self-hosted server, who may call these APIs?
     description = t("the self-hosted server's REST API refuses calls without the signing key")
     try:
         with probe.self_hosted() as server:
             rest = httpx.get(f"{server.url}/v1/runs/{UNKNOWN_RUN}", timeout=10)
-            gql = httpx.post(
-                f"{server.url}/v0/gql", json={"query": "{ apps { name } }"}, timeout=10
-            )
             probe.check(
                 "rest-requires-key",
                 description,
@@ -595,6 +743,17 @@ def management_api(probe: Probe) -> None:
                 t("on the self-hosted server, every endpoint reports a sleeping run as running"),
                 set(statuses.values()) == {"RUNNING"},
                 observed=statuses,
+                run_ids=[waiting],
+            )
+            probe.check(
+                "self-hosted:sleeping-run-never-final",
+                t(
+                    "on the self-hosted server, no endpoint reports a sleeping run as finished "
+                    "(a final status)"
+                ),
+                not set(statuses.values()) & FINAL_STATUSES,
+                observed=statuses,
+                expected="RUNNING or QUEUED everywhere",
                 run_ids=[waiting],
             )
             # The same cancellations on the server users deploy.
@@ -624,22 +783,16 @@ def management_api(probe: Probe) -> None:
                 observed=status,
                 run_ids=[waiting],
             )
-            probe.check(
-                "graphql-requires-key",
-                t(
-                    "the self-hosted server's GraphQL API (cancel, rerun, delete app) "
-                    "refuses calls without the signing key"
-                ),
-                gql.status_code == 401,
-                observed={"status": gql.status_code, "body": gql.text[:200]},
-                expected="401",
-            )
+            if status != "CANCELLED":
+                probe.api.cancel(waiting)
+            _graphql_without_key(probe, server)
     except SelfHostedUnavailable as exc:
         _not_installed(
             probe,
             [
                 "rest-requires-key",
                 "self-hosted:statuses-agree",
+                "self-hosted:sleeping-run-never-final",
                 "self-hosted:rest-cancel-run",
                 "self-hosted:gql-cancel-run",
                 "graphql-requires-key",
@@ -681,35 +834,103 @@ def _(ev: Evidence) -> Rating:
             reason=t("on the self-hosted server, runs cannot be cancelled through the API"),
             drivers=hosted,
         )
-    oddities = [
-        "unknown-run-is-404",
-        "statuses-agree",
-        "self-hosted:statuses-agree",
-        "self-hosted:rest-cancel-run",
-        "reads-are-fresh",
-        "graphql-requires-key",
+    core = [*reads, *cancels, "gql-rerun"]
+    gap = _gap_params(ev)
+    # Faults: the public API does not do what it says (REST cancel, GraphQL being the UI's
+    # internal API), reports a running run as finished, or lets anyone manage runs and apps.
+    faults = [
+        key
+        for key in (
+            "rest-cancel-run",
+            "self-hosted:rest-cancel-run",
+            "sleeping-run-never-final",
+            "self-hosted:sleeping-run-never-final",
+            "graphql-requires-key",
+        )
+        if ev.failed(key)
     ]
-    found = [k for k in oddities if ev.failed(k)]
-    if found:
+    # Oddities: answers a client must be written to handle, with nothing wrong in the end.
+    oddities = [
+        key
+        for key in (
+            "unknown-run-is-404",
+            "statuses-agree",
+            "self-hosted:statuses-agree",
+            "reads-are-fresh",
+            "output-with-final-status",
+        )
+        if ev.failed(key)
+    ]
+    advice = t(
+        "read a run's status from GET /v1/runs/<run ID> with a unique query parameter (or "
+        "GraphQL), read its output again if a finished run shows none yet, treat 200 with an "
+        "error body as not found; on a self-hosted server cancel through GraphQL's cancelRun "
+        "when DELETE /v1/runs answers 404, and keep the server's port private (its GraphQL API "
+        "is the UI's, checked without credentials here)"
+    )
+    if faults:
+        found = ", ".join(faults + oddities)
+        return Rating(
+            stars=3,
+            reason=t(
+                "runs can be listed, read, cancelled and rerun through the API, but it has "
+                "faults: {faults}; a run's status read final before its output was readable in "
+                "{gapped} of {n} runs (median {p50} ms, max {max} ms)",
+                faults=found,
+                **gap,
+            )
+            if gap
+            else t(
+                "runs can be listed, read, cancelled and rerun through the API, but it has "
+                "faults: {faults}",
+                faults=found,
+            ),
+            drivers=[*core, *faults, *oddities],
+            advice=advice,
+        )
+    if oddities:
+        found = ", ".join(oddities)
         return Rating(
             stars=4,
             reason=t(
                 "list, get, cancel, rerun and app/function listing all work through REST and "
+                "GraphQL; oddities a client must handle: {oddities}; a run's status read final "
+                "before its output was readable in {gapped} of {n} runs (median {p50} ms, max "
+                "{max} ms)",
+                oddities=found,
+                **gap,
+            )
+            if gap
+            else t(
+                "list, get, cancel, rerun and app/function listing all work through REST and "
                 "GraphQL; oddities a client must handle: {oddities}",
-                oddities=", ".join(found),
+                oddities=found,
             ),
-            drivers=[*reads, *cancels, "gql-rerun", *found],
-            advice=t(
-                "read a run's status from GET /v1/runs/<run ID> with a unique query parameter (or "
-                "GraphQL), treat 200 with an error body as not found, and on a self-hosted server "
-                "keep the GraphQL port private (or start it with --no-ui)"
-            ),
+            drivers=[*core, *oddities],
+            advice=advice,
         )
     return Rating(
         stars=5,
         reason=t("every management call works through REST and GraphQL, with no oddities found"),
-        drivers=[*reads, *cancels, "gql-rerun", *oddities],
+        drivers=[*core, "graphql-requires-key", "output-with-final-status"],
     )
+
+
+def _gap_params(ev: Evidence) -> dict[str, Any]:
+    """The status-to-output gap's figures for a reason, when runs showed one ({} otherwise)."""
+    if not ev.failed("output-with-final-status"):
+        return {}
+    for measurement in ev.measurements:
+        if measurement.key == "final-status-to-output" and measurement.samples:
+            gaps = measurement.samples
+            spread = Distribution.of(gaps, digits=1)
+            return {
+                "gapped": sum(1 for gap in gaps if gap > 0),
+                "n": spread.n,
+                "p50": spread.p50,
+                "max": spread.max,
+            }
+    return {}
 
 
 # ═══ OP-03 Storage backend ═════════════════════════════════════════════════════════════════════

@@ -249,3 +249,39 @@ def spans(span: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield span
     for child in span.get("childrenSpans") or []:
         yield from spans(child)
+
+
+def rollup_steps(run: dict[str, Any]) -> list[dict[str, Any]]:
+    """The run's steps as the run page shows them: one row per step, from the run's direct
+    children (a GET_RUN answer). The same grouping as the UI's ``traceRollup``
+    (``ui/packages/components/src/RunDetailsV4/utils/traceConversion.ts``): spans are grouped
+    by ``stepID`` in first-seen order and keyed by attempt number (a later span with the same
+    number replaces an earlier one; the preview trace lists a step's spans more than once). A
+    step with one attempt is that span; with several, a span from the first attempt's start to
+    the last one's end, with the last one's status and output, and the attempts (sorted) as its
+    ``childrenSpans``. Spans without a ``stepID`` (finalization, the run's own) are left out."""
+    order: list[str] = []
+    steps: dict[str, dict[int, dict[str, Any]]] = {}
+    for child in (run.get("trace") or {}).get("childrenSpans") or []:
+        step_id, attempt = child.get("stepID"), child.get("attempts")
+        if not step_id or attempt is None:
+            continue
+        if step_id not in steps:
+            order.append(step_id)
+        steps.setdefault(step_id, {})[int(attempt)] = child
+    rows: list[dict[str, Any]] = []
+    for step_id in order:
+        attempts = steps[step_id]
+        first, last = attempts[min(attempts)], attempts[max(attempts)]
+        if len(attempts) == 1:
+            rows.append(last)
+            continue
+        rows.append(
+            {
+                **last,
+                "startedAt": first.get("startedAt"),
+                "queuedAt": first.get("queuedAt"),
+                "childrenSpans": [attempts[n] for n in sorted(attempts)],
+            }
+        )
+    return rows

@@ -71,29 +71,64 @@ def test_ob01_missing_data_is_two_and_nothing_at_all_is_one(ob) -> None:
 
 
 # --- OB-02 --------------------------------------------------------------------------------------
-def test_ob02_stars(ob) -> None:
-    base = ["dev-metrics-endpoint", "self-hosted-metrics"]
-    flagged = evidence([*base, "run-counters-flagged"], ["run-counters-by-default"])
-    rating = rate(ob, "OB-02", flagged)
-    assert rating.stars == 4 and "INNGEST_EXPERIMENTAL_PROM_METRICS" in str(rating.advice)
-    assert rate(ob, "OB-02", evidence([*base, "run-counters-by-default"])).stars == 5
-    queue_only = evidence(base, ["run-counters-by-default", "run-counters-flagged"])
-    assert rate(ob, "OB-02", queue_only).stars == 2
+OB02_BASE = ["dev-metrics-endpoint", "self-hosted-metrics"]
+
+
+@pytest.mark.parametrize(
+    ("passed", "failed", "not_run", "stars"),
+    [
+        # What dev server 1.43 does: counters only behind the experimental flag, no histograms.
+        (["run-counters-flagged"], ["run-counters-by-default", "latency-histograms"], [], 2),
+        (["run-counters-flagged", "latency-histograms"], ["run-counters-by-default"], [], 2),
+        (["run-counters-by-default", "latency-histograms"], [], [], 5),
+        (["run-counters-by-default"], ["latency-histograms"], [], 4),
+        ([], ["run-counters-by-default", "run-counters-flagged"], [], 1),  # queue depth only
+        ([], ["run-counters-by-default"], ["run-counters-flagged", "latency-histograms"], 1),
+    ],
+)
+def test_ob02_stars(
+    ob, passed: list[str], failed: list[str], not_run: list[str], stars: int
+) -> None:
+    rating = rate(ob, "OB-02", evidence([*OB02_BASE, *passed], failed, not_run))
+    assert rating.stars == stars
+    assert set(failed) <= set(rating.drivers)
+
+
+def test_ob02_experimental_counters_say_so_and_advise_the_flag(ob) -> None:
+    ev = evidence(
+        [*OB02_BASE, "run-counters-flagged"], ["run-counters-by-default", "latency-histograms"]
+    )
+    rating = rate(ob, "OB-02", ev)
+    assert "experimental flag" in str(rating.reason) and "no latency histograms" in str(
+        rating.reason
+    )
+    assert "documented, not executed" in str(rating.reason)  # the cloud is never counted
+    assert "INNGEST_EXPERIMENTAL_PROM_METRICS" in str(rating.advice)
+
+
+def test_ob02_no_endpoint_is_one(ob) -> None:
     nothing = evidence([], ["dev-metrics-endpoint", "self-hosted-metrics"])
     assert rate(ob, "OB-02", nothing).stars == 1
 
 
 # --- OB-03 --------------------------------------------------------------------------------------
-OB03 = ["timeline", "step-outputs", "run-input", "retried-attempts"]
+OB03 = ["timeline", "step-outputs", "run-input", "retried-attempts", "rendered-history"]
 
 
 @pytest.mark.parametrize(
     ("failed", "stars"),
     [([], 5), (["retried-attempts"], 4), (["run-input"], 3), (["step-outputs"], 3),
-     (["timeline"], 2), (["timeline", "step-outputs"], 1)],
+     (["rendered-history"], 2), (["timeline"], 2), (["timeline", "step-outputs"], 1)],
 )  # fmt: skip
 def test_ob03_stars(ob, failed: list[str], stars: int) -> None:
-    assert rate(ob, "OB-03", evidence(without(OB03, *failed), failed)).stars == stars
+    rating = rate(ob, "OB-03", evidence(OB03, failed))
+    assert rating.stars == stars
+    assert set(failed) <= set(rating.drivers)
+
+
+def test_ob03_unrendered_page_caps_at_four(ob) -> None:
+    rating = rate(ob, "OB-03", evidence(OB03, not_run=["rendered-history"]))
+    assert rating.stars == 4 and "could not be looked at" in str(rating.reason)
 
 
 # --- OB-04 --------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness import browser
+from harness import browser, ui_queries
 from harness.browser import BrowserError, Chromium, find_chromium, png_size
 from harness.prometheus import parse
 from harness.webhook import WebhookReceiver
@@ -131,3 +131,41 @@ def test_png_size_reads_the_header(tmp_path: Path) -> None:
     path.write_bytes(b"GIF89a....")
     with pytest.raises(ValueError, match="not a PNG"):
         png_size(path)
+
+
+def _span(name: str, step: str | None, attempt: int, start: str, end: str, status: str) -> dict:
+    return {"name": name, "stepID": step, "attempts": attempt, "startedAt": start,
+            "endedAt": end, "status": status, "outputID": f"{name}-{attempt}"}  # fmt: skip
+
+
+def test_rollup_steps_groups_a_preview_trace_as_the_run_page_does() -> None:
+    # What dev server 1.43's preview trace lists: each step twice, a retried step once as a
+    # group with its attempts and once per attempt, then the run's finalization.
+    grouped = _span("convert", "s2", 2, "t1", "t6", "COMPLETED")
+    grouped["childrenSpans"] = [_span("Attempt 0", "s2", 0, "t1", "t2", "FAILED")]
+    children = [
+        _span("fetch", "s1", 0, "t0", "t1", "COMPLETED"),
+        _span("fetch", "s1", 0, "t0", "t1", "COMPLETED"),
+        grouped,
+        _span("convert", "s2", 0, "t1", "t2", "FAILED"),
+        _span("convert", "s2", 1, "t3", "t4", "FAILED"),
+        _span("convert", "s2", 2, "t5", "t6", "COMPLETED"),
+        _span("Finalization", None, 0, "t7", "t8", "COMPLETED"),
+    ]
+    rows = ui_queries.rollup_steps({"trace": {"childrenSpans": children}})
+    assert [row["name"] for row in rows] == ["fetch", "convert"]
+    convert = rows[1]
+    assert (convert["startedAt"], convert["endedAt"], convert["status"]) == (
+        "t1",
+        "t6",
+        "COMPLETED",
+    )
+    assert [a["status"] for a in convert["childrenSpans"]] == ["FAILED", "FAILED", "COMPLETED"]
+    assert convert["outputID"] == "convert-2"
+
+
+def test_rollup_steps_passes_a_step_with_one_attempt_through() -> None:
+    step = _span("store", "s3", 0, "t0", "t1", "COMPLETED")
+    step["childrenSpans"] = [_span("Attempt 0", "s3", 0, "t0", "t1", "COMPLETED")]
+    assert ui_queries.rollup_steps({"trace": {"childrenSpans": [step]}}) == [step]
+    assert ui_queries.rollup_steps({}) == []

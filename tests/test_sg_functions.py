@@ -57,6 +57,25 @@ def test_follow_up_functions_do_their_work_once(sg, client, ledger: Path, fn_nam
     assert executions(effect) == 1
 
 
+def hold(**data: object) -> inngest.Event:
+    return event("sg01/hold.placed", order_id="o1", wait_s=5, **data)
+
+
+def test_held_order_resumes_with_its_release(sg, client, ledger: Path) -> None:
+    release = inngest.Event(name="sg01/release.signalled", data={"order_id": "o1", "note": "go"})
+    result = mocked.trigger(sg.await_release, hold(), client, step_stubs={"await-release": release})
+    assert result.output == {"order_id": "o1", "release": "go"}
+    # The step before the wait records when it began and when it returned (the scan's clock).
+    assert executions("holding:o1") == 1 and executions("held:o1") == 1
+
+
+def test_held_order_without_release_times_out(sg, client, ledger: Path) -> None:
+    result = mocked.trigger(
+        sg.await_release, hold(), client, step_stubs={"await-release": mocked.Timeout}
+    )
+    assert result.output == {"order_id": "o1", "release": None}
+
+
 def approval(**data: object) -> inngest.Event:
     return event("sg02/approval.requested", request_id="r1", timeout_s=5, **data)
 

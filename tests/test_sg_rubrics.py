@@ -33,7 +33,11 @@ def test_missing_evidence_never_rates_well(sg: ModuleType) -> None:
 
 
 SG01 = ["batch-send-starts-one-run-each", "send-event-returns-ids", "returned-ids-lead-to-runs",
+        "signal-resumes-waiting-run", "signal-reaches-only-its-run",
+        "signal-before-wait-delivered", "signal-after-step-delivered", "sender-told-undelivered",
         "python-sdk-wait-for-signal"]  # fmt: skip
+# What SDK 0.5.19 on dev server 1.43 did: the early signal lost, the sender not told.
+LOST = ["signal-before-wait-delivered", "sender-told-undelivered", "python-sdk-wait-for-signal"]
 
 
 @pytest.mark.parametrize(
@@ -41,8 +45,14 @@ SG01 = ["batch-send-starts-one-run-each", "send-event-returns-ids", "returned-id
     [
         ([], 5),
         (["python-sdk-wait-for-signal"], 5),  # events cover it; advice says how
+        (LOST, 3),
+        ([*LOST, "signal-after-step-delivered"], 3),
+        (["signal-after-step-delivered", "sender-told-undelivered"], 3),
+        (["signal-before-wait-delivered"], 4),  # lost, but the API tells the sender
         (["returned-ids-lead-to-runs", "python-sdk-wait-for-signal"], 3),
         (["send-event-returns-ids"], 3),
+        (["signal-reaches-only-its-run"], 2),
+        (["signal-resumes-waiting-run"], 1),
         (["batch-send-starts-one-run-each"], 1),
     ],
 )
@@ -50,11 +60,27 @@ def test_sg01_external_signals(sg: ModuleType, failed: list[str], stars: int) ->
     rating = rate(sg, "SG-01", SG01, failed)
     assert rating.stars == stars
     assert rating.drivers
+    assert (
+        set(failed) - {"python-sdk-wait-for-signal", "sender-told-undelivered"}
+        <= set(rating.drivers)
+        or stars == 5
+    )
 
 
 def test_sg01_missing_signal_api_gives_advice(sg: ModuleType) -> None:
     rating = rate(sg, "SG-01", SG01, ["python-sdk-wait-for-signal"])
     assert rating.advice is not None and "wait_for_signal" in str(rating.advice)
+
+
+def test_sg01_lost_signal_says_so_and_advises_storing_it(sg: ModuleType) -> None:
+    rating = rate(sg, "SG-01", SG01, LOST)
+    assert "lost" in str(rating.reason) and "sender-told-undelivered" in rating.drivers
+    assert rating.advice is not None and "store" in str(rating.advice)
+
+
+def test_sg01_unobserved_delivery_never_rates_five(sg: ModuleType) -> None:
+    ev = evidence(SG01, not_run=["signal-before-wait-delivered", "signal-after-step-delivered"])
+    assert sg.suite.items["SG-01"].rate(ev).stars <= 4
 
 
 SG02 = ["correlated-resume", "timeout-returns-none", "unmatched-event-ignored",

@@ -32,22 +32,29 @@ WF01 = [
     "typed-model-output",
     "model-without-output-type-round-trips",
     "model-without-output-type-never-silent",
+    "untyped-model-step-passes-mypy",
     "repeated-step-id",
     "sync-handler",
     "sync-handler-off-event-loop",
     "sync-function",
 ]
+UNTYPED_FAILS = "model-without-output-type-round-trips"
+MYPY_ACCEPTS = "untyped-model-step-passes-mypy"
+ON_THE_LOOP = "sync-handler-off-event-loop"
 
 
 @pytest.mark.parametrize(
     ("failed", "stars", "advice"),
     [
         ([], 5, False),
-        (["sync-handler-off-event-loop"], 5, True),  # a pitfall: advice, not a lost star
-        (["model-without-output-type-round-trips"], 5, True),  # it fails loudly: advice
+        # Pitfalls: code that looks right and breaks at run time (or stalls the app) costs a star.
+        ([ON_THE_LOOP], 4, True),
+        ([UNTYPED_FAILS], 4, True),  # mypy accepts it (the check passed)
         # What SDK 0.5.19 does on the dev server: both pitfalls.
-        (["model-without-output-type-round-trips", "sync-handler-off-event-loop"], 5, True),
-        (["model-without-output-type-never-silent"], 4, True),  # a silent type change
+        ([UNTYPED_FAILS, ON_THE_LOOP], 4, True),
+        # mypy flags the untyped step: the type checker catches it before it runs.
+        ([UNTYPED_FAILS, MYPY_ACCEPTS], 5, True),
+        (["model-without-output-type-never-silent"], 3, True),  # a silent type change
         (["sync-function"], 4, False),
         (["sync-handler"], 4, False),
         (["repeated-step-id"], 3, False),
@@ -59,7 +66,23 @@ def test_wf01_steps(wf: ModuleType, failed: list[str], stars: int, advice: bool)
     rating = rate(wf, "WF-01", evidence(WF01, failed))
     assert rating.stars == stars
     assert (rating.advice is not None) is advice
-    assert set(failed) <= set(rating.drivers) or stars == 5
+    assert set(failed) <= set(rating.drivers)
+
+
+def test_wf01_pitfalls_are_named_in_the_reason(wf: ModuleType) -> None:
+    both = rate(wf, "WF-01", evidence(WF01, [UNTYPED_FAILS, ON_THE_LOOP]))
+    assert "event loop" in str(both.reason) and "mypy --strict accepts" in str(both.reason)
+    assert "sync handlers" not in str(both.reason)  # no longer advertised as safe
+    loop = rate(wf, "WF-01", evidence(WF01, [ON_THE_LOOP]))
+    assert "event loop" in str(loop.reason) and "output_type fails" not in str(loop.reason)
+
+
+def test_wf01_mypy_not_run_claims_nothing_about_mypy(wf: ModuleType) -> None:
+    rating = rate(wf, "WF-01", evidence(WF01, [UNTYPED_FAILS], not_run=[MYPY_ACCEPTS]))
+    assert rating.stars == 4
+    assert "mypy" not in str(rating.reason) and "type checker" not in str(rating.advice)
+    both = rate(wf, "WF-01", evidence(WF01, [UNTYPED_FAILS, ON_THE_LOOP], not_run=[MYPY_ACCEPTS]))
+    assert both.stars == 4 and "mypy" not in str(both.reason)
 
 
 WF02 = ["invoke-returns-result", "invoke-typed-result", "child-failure-catchable",

@@ -415,6 +415,13 @@ def _(ev: Evidence) -> Rating:
             "retries resume at the failed step, and after a fix a failed run can be rerun from "
             "that step with the earlier steps' results reused (a plain rerun starts over); both "
             "reruns were made through the GraphQL API the dev server's UI uses"
+        )
+        if ev.passed("full-rerun-starts-over")
+        else t(
+            "retries resume at the failed step, and after a fix a failed run can be rerun from "
+            "that step with the earlier steps' results reused; a plain rerun did not run every "
+            "step again as expected; the reruns were made through the GraphQL API the dev "
+            "server's UI uses"
         ),
         drivers=[
             "retry-resumes-at-failed-step",

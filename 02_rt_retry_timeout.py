@@ -1541,7 +1541,7 @@ def _views_during_step(views: list[TraceView]) -> list[list[list[Any]]]:
     return distinct
 
 
-@suite.item("RT-04", functions=[reindex_in_one_step, reindex_in_chunks], timeout=120)
+@suite.item("RT-04", functions=[reindex_in_one_step, reindex_in_chunks], timeout=50)
 def heartbeat(probe: Probe) -> None:
     job = {"chunks": CHUNKS, "chunk_s": CHUNK_S}
     with probe.app.run_as_process() as app:
@@ -1549,13 +1549,13 @@ def heartbeat(probe: Probe) -> None:
         views_one = _trace_while_running(probe, one_step, "one-step:chunk")
         app.kill()
         app.start()
-        one_run = probe.wait_or_last(one_step, timeout=40)
+        one_run = probe.wait_or_last(one_step, timeout=20)
 
         chunked = probe.run_of(probe.send("rt04/reindex.chunked", job))
         progress_chunked = _completed_steps(_trace_while_running(probe, chunked, "chunked:chunk"))
         app.kill()
         app.start()
-        chunked_run = probe.wait_or_last(chunked, timeout=40)
+        chunked_run = probe.wait_or_last(chunked, timeout=20)
 
     one_chunks = probe.effect_values("one-step:chunk")
     chunked_chunks = probe.effect_values("chunked:chunk")

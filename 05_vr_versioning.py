@@ -27,6 +27,7 @@ from common import (
     PatternRating,
     Probe,
     Rating,
+    Run,
     Suite,
     deployment,
     echo,
@@ -148,7 +149,30 @@ issue_invoice_v1 = invoice_v1()
 DEPLOY_SETTLE_S = 5.0  # from starting the deploy to the cutover: the deploy must finish first
 
 
-@suite.item("VR-01", functions=[renew_subscription_v1, issue_invoice_v1], timeout=45)
+RUN_FINISH_WATCH_S = 20.0  # the runs sleep 5 s; unfinished this long after the deploy is stuck
+
+
+def _resumed_after_deploy(probe: Probe, run: Run) -> bool:
+    """The renewal run went on after the in-place deploy and ended as its code decides: its
+    memoized charge kept, then COMPLETED with a confirmation (v1 code, or v2 with retries), or
+    FAILED by v2's deliberate first-attempt error (v2 code under v1's retries=0). Stuck, lost
+    or failed for any other reason is not surviving."""
+    output = run.output if isinstance(run.output, dict) else {}
+    charge_once = probe.effects("v1:charge:s1") == 1 and probe.effects("v2:charge:s1") == 0
+    completed = (
+        run.status == "COMPLETED"
+        and output.get("charge") == "charged by v1"
+        and output.get("confirmation") in ("confirmed by v1", "confirmed by v2")
+    )
+    failed_by_its_code = (
+        run.status == "FAILED"
+        and "mail provider busy" in (run.error or "")
+        and probe.effects("v2:confirm:s1") >= 1
+    )
+    return charge_once and (completed or failed_by_its_code)
+
+
+@suite.item("VR-01", functions=[renew_subscription_v1, issue_invoice_v1], timeout=120)
 def workflow_versioning(probe: Probe) -> None:
     renewing = probe.run_of(probe.send("vr01/renewal.due", {"subscription_id": "s1", "grace_s": 5}))
     invoicing = probe.run_of(
@@ -169,12 +193,13 @@ def workflow_versioning(probe: Probe) -> None:
                 "the deploy took longer than the cutover margin; rerun on a calmer machine"
             )
         after = function_records(probe.api)
-        renewed = probe.wait(renewing, timeout=30)
-        invoiced = probe.wait(invoicing, timeout=30)
+        # A run the deploy leaves unfinished is this item's lowest branch, not a probe error.
+        renewed = probe.wait_or_last(renewing, timeout=RUN_FINISH_WATCH_S)
+        invoiced = probe.wait_or_last(invoicing, timeout=RUN_FINISH_WATCH_S)
         time.sleep(max(0.0, cutover_ms / 1000 - time.time()) + 0.2)
-        fresh_renewal = probe.wait(
+        fresh_renewal = probe.wait_or_last(
             probe.run_of(probe.send("vr01/renewal.due", {"subscription_id": "s2", "grace_s": 0})),
-            timeout=30,
+            timeout=RUN_FINISH_WATCH_S,
         )
         fresh_invoice_event = probe.send(
             "vr01/invoice.requested", {"invoice_id": "i2", "review_s": 0}
@@ -187,12 +212,33 @@ def workflow_versioning(probe: Probe) -> None:
         t("a re-sync gives the function a new version number"),
         after[renew_slug].version > before[renew_slug].version,
         observed={"version before": before[renew_slug].version, "after": after[renew_slug].version},
+        informational=True,  # how a deploy shows; what runs do across it is rated
     )
     probe.check(
         "in-flight-run-survives-deploy",
-        t("a run sleeping across an in-place deploy reaches a final status"),
-        renewed.final,
-        observed=renewed.status,
+        t(
+            "a run sleeping across an in-place deploy goes on within {s:.0f} s and ends as its "
+            "code decides",
+            s=RUN_FINISH_WATCH_S,
+        ),
+        _resumed_after_deploy(probe, renewed),
+        observed={
+            "status": renewed.status,
+            "output": renewed.output,
+            "error": renewed.error,
+            "charge executions (v1, v2)": [
+                probe.effects("v1:charge:s1"),
+                probe.effects("v2:charge:s1"),
+            ],
+            "send-confirmation executions (v1, v2)": [
+                probe.effects("v1:confirm:s1"),
+                probe.effects("v2:confirm:s1"),
+            ],
+        },
+        expected=(
+            "charge not repeated; then COMPLETED with a confirmation, or FAILED by v2's "
+            "first-attempt error 'mail provider busy' (v2 code under v1's retries=0)"
+        ),
         run_ids=[renewing],
     )
     output = renewed.output if isinstance(renewed.output, dict) else {}
@@ -233,6 +279,7 @@ def workflow_versioning(probe: Probe) -> None:
         },
         expected="COMPLETED by v2 after one retry (v2: retries=2)",
         run_ids=[fresh_renewal.id],
+        informational=True,  # the baseline the in-flight run is compared with
     )
     probe.check(
         "side-by-side-pins-in-flight",
@@ -280,7 +327,11 @@ def _finished_runs_of(
     time.sleep(probe.bound(settle_s))
     return {
         name: [
-            {"function": slug, "status": probe.wait(run_id, timeout=20).status, "run_id": run_id}
+            {
+                "function": slug,
+                "status": probe.wait_or_last(run_id, timeout=20).status,
+                "run_id": run_id,
+            }
             for slug, run_id in sorted(runs_started_by(probe.api, event_id))
         ]
         for name, event_id in events.items()
@@ -292,7 +343,11 @@ def _(ev: Evidence) -> Rating:
     if not ev.passed("in-flight-run-survives-deploy"):
         return Rating(
             stars=1,
-            reason=t("a run in flight did not survive a deploy of new code"),
+            reason=t(
+                "a run in flight did not survive a deploy of new code: it did not go on within "
+                "{s:.0f} s, repeated a completed step, or ended for another reason than its code",
+                s=RUN_FINISH_WATCH_S,
+            ),
             drivers=["in-flight-run-survives-deploy"],
         )
     side_by_side = ev.passed("side-by-side-pins-in-flight") and ev.passed(

@@ -311,6 +311,13 @@ def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
     return {step: after[step] - before[step] for step in after}
 
 
+# How the probe reruns a run (harness/runops.py): the UI's own API, not a public one.
+RERUN_THROUGH = (
+    "GraphQL mutation rerun(runID, fromStep) of the API the dev server's UI uses; REST v1 has no "
+    "rerun, and REST v2's beta POST /api/v2/runs/{id}/rerun was not used here"
+)
+
+
 @suite.item("CP-02", functions=[fulfil_order], timeout=45)
 def partial_resume(probe: Probe) -> None:
     retry_wait = 30 + probe.devserver.retry_allowance(1)
@@ -354,7 +361,8 @@ def partial_resume(probe: Probe) -> None:
         and output.get("validate-order") == original_token,
         observed={"status": from_step.status, "executions in the rerun": _delta(after, before),
                   "validate-order result": output.get("validate-order"),
-                  "original validate-order result": original_token},
+                  "original validate-order result": original_token,
+                  "through": RERUN_THROUGH},
         expected="COMPLETED; 0, 0, 1, 1, 1; the original validate-order result",
         run_ids=[failed.id, from_step.id],
     )  # fmt: skip
@@ -371,7 +379,8 @@ def partial_resume(probe: Probe) -> None:
         and output.get("validate-order") != original_token
         and full.raw.get("event_id") == failed.raw.get("event_id"),
         observed={"status": full.status, "executions in the rerun": _delta(after, before),
-                  "same event": full.raw.get("event_id") == failed.raw.get("event_id")},
+                  "same event": full.raw.get("event_id") == failed.raw.get("event_id"),
+                  "through": RERUN_THROUGH},
         expected="COMPLETED; 1 execution of every step; same event ID",
         run_ids=[failed.id, full.id],
     )  # fmt: skip
@@ -404,7 +413,15 @@ def _(ev: Evidence) -> Rating:
         stars=5,
         reason=t(
             "retries resume at the failed step, and after a fix a failed run can be rerun from "
-            "that step with the earlier steps' results reused (a plain rerun starts over)"
+            "that step with the earlier steps' results reused (a plain rerun starts over); both "
+            "reruns were made through the GraphQL API the dev server's UI uses"
+        )
+        if ev.passed("full-rerun-starts-over")
+        else t(
+            "retries resume at the failed step, and after a fix a failed run can be rerun from "
+            "that step with the earlier steps' results reused; a plain rerun did not run every "
+            "step again as expected; the reruns were made through the GraphQL API the dev "
+            "server's UI uses"
         ),
         drivers=[
             "retry-resumes-at-failed-step",

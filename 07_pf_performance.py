@@ -31,7 +31,7 @@ from pydantic import BaseModel
 from common import Category, Evidence, Probe, ProbeTimeout, Rating, Suite, inngest_client, t
 from harness.otel import ulid_time_ns
 from harness.request_timing import RequestTimeline, RequestTiming
-from harness.stats import Distribution, find_limit, fit_line, growth_exponent
+from harness.stats import Distribution, Limit, find_limit, fit_line, growth_exponent
 
 suite = Suite(__file__, Category.PF, runs_alone=True)  # timings need the CPU to themselves
 
@@ -848,11 +848,34 @@ async def render_report(ctx: inngest.Context) -> int:
 
 
 # "Max 3145728 bytes", "4 MB", "256KiB": a number with a unit of size.
-_SIZE = re.compile(r"\b\d[\d,.]*\s*(?:bytes?|[KMG]i?B)\b", re.IGNORECASE)
+_SIZE = re.compile(r"\b(\d[\d,]*(?:\.\d+)?)\s*(bytes?|[KMG]i?B)\b", re.IGNORECASE)
+_UNIT_POWER = {"k": 1, "m": 2, "g": 3}
 
 
-def _states_a_size(message: str) -> bool:
-    return bool(_SIZE.search(message))
+def stated_sizes(message: str) -> list[int]:
+    """Every size a message states, in bytes; "4 MB" counts both as 4,000,000 and as
+    4,194,304 (messages use either meaning)."""
+    sizes: list[int] = []
+    for number, unit in _SIZE.findall(message):
+        value = float(number.replace(",", ""))
+        if unit.lower().startswith("byte"):
+            sizes.append(round(value))
+            continue
+        power = _UNIT_POWER[unit[0].lower()]
+        sizes.append(round(value * 1024**power))
+        if "i" not in unit.lower():
+            sizes.append(round(value * 1000**power))
+    return sizes
+
+
+def states_the_limit(message: str, limit: Limit, sent: int | None, slack: int) -> bool:
+    """Whether the message states the limit that bisection found: a size between the largest
+    payload accepted and the smallest refused (``slack`` bytes more for the framing the server
+    counts around a payload), other than the size that was sent."""
+    if limit.largest_accepted is None or limit.smallest_rejected is None:
+        return False
+    low, high = limit.largest_accepted, limit.smallest_rejected + slack
+    return any(low <= size <= high and size != sent for size in stated_sizes(message))
 
 
 def _event_body(name: str, total_bytes: int, tag: str) -> bytes:
@@ -904,7 +927,7 @@ def payload_limits(probe: Probe) -> None:
     message = str(rejection.get("body", ""))
     probe.check(
         "event-over-limit-rejected-clearly",
-        t("an event over the limit is refused at send time with an error naming its size"),
+        t("an event over the limit is refused at send time, with an error saying it is too big"),
         rejection.get("status", 200) >= 400
         and any(w in message.lower() for w in ("size", "large", "limit", "exceed")),
         observed=rejection,
@@ -912,9 +935,16 @@ def payload_limits(probe: Probe) -> None:
     )
     probe.check(
         "event-error-states-limit",
-        t("the error for an oversized event states the limit (a size in bytes)"),
-        _states_a_size(message),
-        observed=message,
+        t("the error for an oversized event states the limit that was found"),
+        states_the_limit(message, event_limit, event_limit.smallest_rejected, EVENT_RESOLUTION),
+        observed={
+            "message": message,
+            "sizes stated (bytes)": stated_sizes(message),
+            "limit found between (bytes)": [
+                event_limit.largest_accepted,
+                event_limit.smallest_rejected,
+            ],
+        },
         run_ids=[],
     )
     # The Python SDK's client, as an application would send the same oversized event.
@@ -989,7 +1019,7 @@ def payload_limits(probe: Probe) -> None:
     error = str(failure.get("error") or "")
     probe.check(
         "step-over-limit-fails-clearly",
-        t("a step output over the limit fails the run with an error naming the size"),
+        t("a step output over the limit fails the run with an error that says it is too large"),
         failure.get("status") == "FAILED"
         and any(w in error.lower() for w in ("size", "large", "limit", "exceed")),
         observed=failure,
@@ -997,9 +1027,16 @@ def payload_limits(probe: Probe) -> None:
     )
     probe.check(
         "step-error-states-limit",
-        t("the error for an oversized step output states the limit (a size in bytes)"),
-        _states_a_size(error),
-        observed=error,
+        t("the error for an oversized step output states the limit that was found"),
+        states_the_limit(error, output_limit, output_limit.smallest_rejected, OUTPUT_RESOLUTION),
+        observed={
+            "message": error,
+            "sizes stated (bytes)": stated_sizes(error),
+            "limit found between (characters)": [
+                output_limit.largest_accepted,
+                output_limit.smallest_rejected,
+            ],
+        },
         run_ids=run_ids[-1:],
     )
     probe.check(

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import importlib.util
 import re
 import statistics
@@ -112,6 +113,36 @@ def module_sdk_names(source: str) -> set[str]:
         ):
             names |= _sdk_names(node, node.args.args[0].arg if node.args.args else None)
     return names | _sdk_names(tree, None)
+
+
+@dataclass(frozen=True)
+class ProgramSize:
+    """How big a whole program is: non-blank lines (imports and serving included) and the SDK
+    names it uses (:func:`module_sdk_names`)."""
+
+    lines: int
+    sdk_names: frozenset[str]
+
+
+def program_size(source: str) -> ProgramSize:
+    return ProgramSize(
+        lines=sum(1 for line in source.splitlines() if line.strip()),
+        sdk_names=frozenset(module_sdk_names(source)),
+    )
+
+
+_CODE_BLOCK = re.compile(r"```py(?:thon)?\n(.*?)```", re.DOTALL)
+
+
+def readme_program(distribution: str = "inngest") -> str | None:
+    """The first complete program (one that serves functions) in an installed package's README,
+    as its metadata carries it; None when the README has none."""
+    # The README is the body of the METADATA file, after its headers.
+    metadata = importlib.metadata.distribution(distribution).read_text("METADATA") or ""
+    for block in _CODE_BLOCK.findall(metadata):
+        if "create_function" in block and ".serve(" in block:
+            return str(block)
+    return None
 
 
 @dataclass(frozen=True)

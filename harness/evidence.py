@@ -39,6 +39,9 @@ class Check(BaseModel):
     expected: str | None = None  # data too: the value that would have passed
     run_ids: list[str] = Field(default_factory=list)
     reason: Msg | None = None  # why a check was not run
+    # Recorded for the reader, deliberately without a say in the stars (left out of the JSON
+    # when False, so results written before the flag existed read the same).
+    informational: bool = Field(default=False, exclude_if=lambda v: not v)
 
     @property
     def passed(self) -> bool:
@@ -82,8 +85,11 @@ class Evidence(BaseModel):
         observed: Any = None,
         expected: str | None = None,
         run_ids: list[str] | None = None,
+        informational: bool = False,
     ) -> bool:
-        """Record a check and return whether it passed, so probes can branch on it."""
+        """Record a check and return whether it passed, so probes can branch on it.
+        ``informational``: shown with the evidence, but the rubric does not rate on it (the
+        rubric guard, tests/test_rubric_guards.py, holds every other check to mattering)."""
         self._replace(
             Check(
                 key=key,
@@ -92,6 +98,7 @@ class Evidence(BaseModel):
                 observed=observed,
                 expected=expected,
                 run_ids=run_ids or [],
+                informational=informational,
             )
         )
         return passed

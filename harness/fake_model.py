@@ -157,14 +157,19 @@ class FakeChatModel:
         }
         pending = [t["function"] for t in tools if t["function"]["name"] not in called]
         if pending:
-            tool = pending[0]
-            arguments = self._arguments(tool.get("parameters") or {})
+            # One tool per turn, in the order offered; every pending tool in one turn (in that
+            # order) when the request allows parallel tool calls, as OpenAI's models do.
+            asked = pending if body.get("parallel_tool_calls") is True else pending[:1]
             return None, [
                 {
                     "id": f"call_{uuid.uuid4().hex[:12]}",
                     "type": "function",
-                    "function": {"name": tool["name"], "arguments": json.dumps(arguments)},
+                    "function": {
+                        "name": tool["name"],
+                        "arguments": json.dumps(self._arguments(tool.get("parameters") or {})),
+                    },
                 }
+                for tool in asked
             ]
         prompt = _last_user_text(messages)
         choice = _CHOICE.search(prompt)

@@ -142,6 +142,23 @@ def test_a_flaky_tool_is_retried_without_calling_the_model_again(
     assert model.call_count == 3  # one per turn, none for the retries
 
 
+def test_both_tools_in_one_turn_the_completed_one_is_not_rerun_while_the_other_retries(
+    ai, model, client, ledger: Path
+) -> None:
+    """AI-06's scenario: lookup_order completes, then refund_policy (same turn) fails twice."""
+    question = event("x", question="Order 1042?", policy_outage_attempts=2, all_tools_at_once=True)
+    result = mocked.trigger(ai.support_agent, question, client)
+    assert result.status is mocked.Status.COMPLETED
+    assert ai._first_tool_turn(result.output) == ["lookup_order", "refund_policy"]
+    assert model.calls[0].tool_calls == ["lookup_order", "refund_policy"]
+    assert count("tool:lookup_order") == 1 and count("tool:refund_policy") == 3
+    assert model.call_count == 2  # one tool turn, one answer; none for the retries
+
+
+def test_one_tool_per_turn_is_not_taken_for_one_turn(ai) -> None:
+    assert ai._first_tool_turn({"turns": 3, "tools_used": ["lookup_order", "refund_policy"]}) == []
+
+
 def test_mocked_executor_fails_the_run_where_the_dev_server_raises_step_error(
     ai, model, client, ledger: Path
 ) -> None:

@@ -141,7 +141,8 @@ AI06 = ["flaky-tool-retried-as-step", "model-not-recalled-on-tool-retry", "other
     ("failed", "not_run", "stars"),
     [
         ([], [], 5),
-        ([], ["flaky-tool-retried-as-step"], 4),  # a real model that never called the tool
+        # a real model that did not ask for both tools in one turn: neither check observable
+        ([], ["flaky-tool-retried-as-step", "other-tools-not-rerun"], 4),
         (["broken-tool-handled"], [], 4),
         (["other-tools-not-rerun"], [], 3),
         (["model-not-recalled-on-tool-retry"], [], 2),

@@ -12,6 +12,8 @@ from harness.codemetrics import (
     function_patterns,
     module_sdk_names,
     mypy_available,
+    program_size,
+    readme_program,
     sdk_modules_named,
     summarize,
 )
@@ -76,3 +78,16 @@ def test_sdk_modules_are_found_on_disk_without_importing() -> None:
     assert sdk_modules_named("no-such-module-name") == []
     with pytest.raises(LookupError):
         sdk_modules_named("x", package="no_such_package_here")
+
+
+def test_program_size_counts_non_blank_lines_and_sdk_names() -> None:
+    source = "import inngest\n\nclient = inngest.Inngest(app_id='a')\n"
+    size = program_size(source)
+    assert size.lines == 2
+    assert size.sdk_names == {"inngest.Inngest"}
+
+
+def test_the_installed_sdk_readme_has_a_complete_program() -> None:
+    program = readme_program()
+    assert program is not None and "create_function" in program and ".serve(" in program
+    assert program_size(program).lines > 5

@@ -56,23 +56,32 @@ def test_dx01_without_mypy_rates_on_the_rest(dx: ModuleType) -> None:
     assert rate(dx, "DX-01", ev).stars == 4  # unobserved typing is neither a gap nor a pass
 
 
-DX02_MEASURED = {"official-sdk-languages": 3, "python-gaps-vs-typescript": 6}
+DX02 = ["python-core-primitives", "docs-match-installed-sdk", "python-has-typescript-features"]
+DX02_LACKING = {"python-lacks-typescript-features": 3}  # what 0.5.19 lacks by introspection
 
 
 @pytest.mark.parametrize(
-    ("failed", "measurements", "stars"),
+    ("failed", "measurements", "facts", "stars"),
     [
-        ([], DX02_MEASURED, 4),
-        ([], {"official-sdk-languages": 3, "python-gaps-vs-typescript": 0}, 5),
-        ([], {"official-sdk-languages": 2, "python-gaps-vs-typescript": 0}, 3),
-        (["python-core-primitives"], DX02_MEASURED, 2),
+        (["python-has-typescript-features"], DX02_LACKING, ["python-gaps-unprobed"], 4),
+        (["python-has-typescript-features"], DX02_LACKING, [], 4),
+        ([], {"python-lacks-typescript-features": 0}, ["python-gaps-unprobed"], 4),
+        ([], {"python-lacks-typescript-features": 0}, [], 5),
+        (["docs-match-installed-sdk"], DX02_LACKING, [], 3),
+        (["python-core-primitives"], DX02_LACKING, [], 2),
     ],
 )
 def test_dx02_language_support(
-    dx: ModuleType, failed: list[str], measurements: dict[str, float], stars: int
-) -> None:
-    keys = ["python-core-primitives", "docs-match-installed-sdk"]
-    assert grade(dx, "DX-02", keys, failed, measurements=measurements).stars == stars
+    dx: ModuleType, failed: list[str], measurements: dict[str, float], facts: list[str],
+    stars: int,
+) -> None:  # fmt: skip
+    ev = evidence(DX02, failed, measurements=measurements, facts=facts)
+    assert rate(dx, "DX-02", ev).stars == stars
+
+
+def test_dx02_reason_counts_what_introspection_found_missing(dx: ModuleType) -> None:
+    ev = evidence(DX02, ["python-has-typescript-features"], measurements=DX02_LACKING)
+    assert "lacks 3 features" in str(rate(dx, "DX-02", ev).reason)
 
 
 DX03 = ["auto-sync", "first-run-completes", "changed-code-runs", "new-function-auto-synced",
@@ -153,17 +162,31 @@ def test_dx05_error_messages(dx: ModuleType, failed: list[str], stars: int) -> N
     assert set(failed) & set(rating.drivers) or not failed
 
 
+DX06_RULES = ["rule:side-effects-in-steps", "rule:stable-step-ids", "rule:pydantic-output-type"]
+
+
 @pytest.mark.parametrize(
-    ("failed", "stars"),
-    [([], 5), (["minimal-program-small"], 4), (["minimal-program-runs"], 2)],
+    ("failed", "rules", "stars"),
+    [
+        ([], DX06_RULES, 4),  # what the docs and EX-05 / DX-01 show: more than one rule
+        ([], DX06_RULES[:1], 5),
+        ([], [], 5),
+        (["minimal-program-small"], DX06_RULES, 3),
+        (["minimal-program-runs", "minimal-program-small"], DX06_RULES, 2),
+    ],
 )
-def test_dx06_learning_curve(dx: ModuleType, failed: list[str], stars: int) -> None:
+def test_dx06_learning_curve(
+    dx: ModuleType, failed: list[str], rules: list[str], stars: int
+) -> None:
     keys = ["minimal-program-runs", "minimal-program-small"]
     measured = {"minimal-program-lines": 11, "minimal-program-sdk-names": 8}
-    rating = grade(dx, "DX-06", keys, failed, measurements=measured)
+    ev = evidence(keys, failed, measurements=measured, facts=["quick-start", *rules])
+    rating = rate(dx, "DX-06", ev)
     assert rating.stars == stars
-    if stars == 5:
+    if stars >= 4:
         assert "11 lines" in str(rating.reason)
+    if stars == 4:
+        assert "3 rules" in str(rating.reason) and "stable-step-ids" in str(rating.reason)
 
 
 DX07_PATTERN = ["history-recorded", "replay-reproduces-result", "replay-accepts-compatible-edit",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -210,3 +211,14 @@ def test_basis_none_when_nothing_was_observed_or_documented() -> None:
     ev = Evidence()
     ev.not_run("b", "d", "why")
     assert make_result(evidence=ev).basis == "none"
+
+
+def test_informational_flag_is_kept_and_left_out_of_json_when_false() -> None:
+    ev = Evidence()
+    ev.check("shown", "shown", True, informational=True)
+    ev.check("rated", "rated", False)
+    data = json.loads(ev.model_dump_json())
+    assert data["checks"][0]["informational"] is True
+    assert "informational" not in data["checks"][1]
+    assert Evidence.model_validate(data).get("shown").informational
+    assert not Evidence.model_validate(data).get("rated").informational

@@ -93,7 +93,7 @@ def test_ex04_lost_on_devserver_restart_is_four(ex: ModuleType) -> None:
                   ["devserver-restart-persist", "devserver-restart-memory"])  # fmt: skip
     rating = rate(ex, "EX-04", ev)
     assert rating.stars == 4
-    assert "did not survive" in str(rating.reason)
+    assert "did not finish within 25 s" in str(rating.reason)
 
 
 def test_ex04_unobservable_restart_caps_at_four_and_says_so(ex: ModuleType) -> None:
@@ -141,11 +141,19 @@ EX06 = ["swapped-steps-keep-values", "run-finishes", "renamed-step-silently-reru
         (["in-flight-run-pinned"], 4),
         (["in-flight-run-pinned", "change-reported"], 3),
         (["run-finishes"], 2),
+        # A stuck run has no outputs, so the value check fails too: still "stuck", not "mixed up".
+        (["run-finishes", "swapped-steps-keep-values", "in-flight-run-pinned"], 2),
         (["swapped-steps-keep-values"], 1),
     ],
 )
 def test_ex06_violation_handling(ex: ModuleType, failed: list[str], stars: int) -> None:
     assert rate(ex, "EX-06", evidence(EX06, failed)).stars == stars
+
+
+def test_ex06_stuck_run_reason_names_the_watch(ex: ModuleType) -> None:
+    rating = rate(ex, "EX-06", evidence(EX06, ["run-finishes"]))
+    assert f"{ex.RUN_FINISH_WATCH_S:.0f} s" in str(rating.reason)
+    assert rating.drivers == ["run-finishes"]
 
 
 def ex07_keys(ex: ModuleType) -> list[str]:
@@ -201,3 +209,12 @@ def test_ex04_without_postgres_falls_back_to_the_dev_server(ex: ModuleType) -> N
                   ["devserver-restart-persist", "devserver-restart-memory"],
                   ["self-hosted-restart"])  # fmt: skip
     assert rate(ex, "EX-04", ev).stars == 4
+
+
+def test_ex04_reasons_name_how_long_the_restarted_run_was_watched(ex: ModuleType) -> None:
+    dev_lost = evidence(["across-requests", "across-app-restart", "self-hosted-restart"],
+                        ["devserver-restart-persist"])  # fmt: skip
+    self_hosted_lost = evidence(["across-requests", "across-app-restart"],
+                                ["self-hosted-restart"])  # fmt: skip
+    for ev in (dev_lost, self_hosted_lost):
+        assert f"within {ex.RESTART_WATCH_S:.0f} s" in str(rate(ex, "EX-04", ev).reason)

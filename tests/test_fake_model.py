@@ -102,6 +102,18 @@ def test_tools_are_called_one_per_turn_then_it_answers(fake, client) -> None:
     assert fake.calls[-1].tools_offered == ["lookup_order", "refund_policy"]
 
 
+def test_parallel_tool_calls_ask_for_every_pending_tool_in_one_turn(fake, client) -> None:
+    reply = client.chat.completions.create(
+        model="m",
+        messages=[{"role": "user", "content": "Help with my order"}],
+        tools=TOOLS,  # type: ignore[arg-type]
+        parallel_tool_calls=True,
+    )
+    calls = reply.choices[0].message.tool_calls or []
+    assert [c.function.name for c in calls] == ["lookup_order", "refund_policy"]  # type: ignore[union-attr]
+    assert len({c.id for c in calls}) == 2
+
+
 def test_streaming_sends_the_answer_word_by_word(fake, client) -> None:
     stream = client.chat.completions.create(
         model="m", messages=[{"role": "user", "content": "Explain"}], stream=True

@@ -189,16 +189,22 @@ def test_op05_retention(op: ModuleType, failed: list[str], stars: int) -> None:
 @pytest.mark.parametrize(
     ("passed", "failed", "not_run", "stars"),
     [
-        (["crash-recovery", "second-instance-takeover"], [], [], 4),
-        (["crash-recovery"], ["second-instance-takeover"], [], 3),
-        ([], [], ["crash-recovery", "second-instance-takeover"], 3),
-        ([], ["crash-recovery"], [], 2),
+        # one host, one PostgreSQL, one Redis, no regions: process failover is PoC level
+        (["crash-recovery", "second-instance-takeover"], [], [], 3),
+        (["crash-recovery"], ["second-instance-takeover"], [], 2),
+        ([], [], ["crash-recovery", "second-instance-takeover"], 2),
+        ([], ["crash-recovery"], [], 1),
     ],
 )
 def test_op06_availability(
     op: ModuleType, passed: list[str], failed: list[str], not_run: list[str], stars: int
 ) -> None:
     assert rate(op, "OP-06", evidence(passed, failed, not_run)).stars == stars
+
+
+def test_op06_reason_says_what_one_host_could_not_show(op: ModuleType) -> None:
+    rating = rate(op, "OP-06", evidence(["crash-recovery", "second-instance-takeover"]))
+    assert "one host" in str(rating.reason) and "regions" in str(rating.reason)
 
 
 OP07 = ["shared-limit-delays", "per-tenant-key-isolates", "noisy-tenant-still-limited"]

@@ -10,6 +10,7 @@ from rubric_evidence import evidence
 import serve
 from conftest import ROOT
 from harness.evidence import Evidence, Rating
+from harness.stats import Limit
 
 
 @pytest.fixture(scope="module")
@@ -134,13 +135,29 @@ def test_pf03_reason_states_the_measured_limits(pf) -> None:
     assert "3072 KiB" in reason and "4080 KiB" in reason
 
 
-def test_size_statements_are_recognised(pf) -> None:
-    assert pf._states_a_size("Event is over the max size: Max 3145728 bytes / Size 3146368 bytes")
-    assert pf._states_a_size("output exceeds 4 MB")
-    assert not pf._states_a_size(
-        "error validating generator opcode 37eca5751d1f6d7d: step output size is greater than "
-        "the limit"
-    )
+def test_stated_sizes_are_read_in_bytes(pf) -> None:
+    message = "Event is over the max size: Max 3145728 bytes / Size 3146368 bytes"
+    assert pf.stated_sizes(message) == [3145728, 3146368]
+    assert pf.stated_sizes("output exceeds 4 MB") == [4 * 1024**2, 4_000_000]
+    assert pf.stated_sizes("limit is 256KiB") == [256 * 1024]
+    assert pf.stated_sizes("step output size is greater than the limit") == []
+
+
+EVENT_LIMIT = Limit(largest_accepted=3145344, smallest_rejected=3146368, trials=[])
+
+
+@pytest.mark.parametrize(
+    ("message", "states"),
+    [
+        ("Event is over the max size: Max 3145728 bytes / Size 3146368 bytes", True),
+        ("Event is over the max size: Size 3146368 bytes", False),  # only the size sent
+        ("Event too large: max 256 KiB", False),  # a size, but not the limit that was found
+        ("event exceeds 3 MiB", True),
+        ("step output size is greater than the limit", False),
+    ],
+)
+def test_the_stated_limit_must_be_the_one_found(pf, message: str, states: bool) -> None:
+    assert pf.states_the_limit(message, EVENT_LIMIT, 3146368, 1024) is states
 
 
 def test_event_bodies_have_the_requested_size(pf) -> None:

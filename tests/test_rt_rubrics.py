@@ -157,3 +157,44 @@ def test_rt02_advice_names_the_invoked_run_only_when_it_went_on(rt: ModuleType) 
     stopped = rate(rt, "RT-02", evidence([*RT02, "invoke-timeout-stops-child"], RT02_MEASURED))
     assert went_on.advice and "invoked run" in went_on.advice.id
     assert stopped.advice and "invoked run" not in stopped.advice.id
+
+
+def _view(chunk: int, *steps: tuple[str, str]) -> dict[str, object]:
+    return {"chunk": chunk, "steps": [[name, status, 0, 1] for name, status in steps]}
+
+
+def test_rt04_one_long_step_shows_progress_only_if_its_trace_changes(rt: ModuleType) -> None:
+    running = ("reindex-everything", "RUNNING")
+    same = [_view(0), _view(1, running), _view(2, running), _view(3, running)]
+    assert len(rt._views_during_step(same)) == 1  # one view from chunk 2 on: nothing to read
+    # The step first showing up is not progress; a change while it runs would be.
+    late_appearance = [_view(1), _view(2, running), _view(3, running)]
+    assert len(rt._views_during_step(late_appearance)) == 1
+    changing = [*same, _view(3, running, ("reindex-everything:chunk-3", "COMPLETED"))]
+    assert len(rt._views_during_step(changing)) == 2
+
+
+def test_rt04_chunked_progress_counts_completed_steps_once_per_change(rt: ModuleType) -> None:
+    views = [
+        _view(1, ("chunk-0", "RUNNING")),
+        _view(2, ("chunk-0", "COMPLETED")),
+        _view(2, ("chunk-0", "COMPLETED"), ("chunk-1", "RUNNING")),
+        _view(3, ("chunk-0", "COMPLETED"), ("chunk-1", "COMPLETED")),
+    ]
+    assert rt._completed_steps(views) == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    "failed",
+    [
+        [],
+        ["step-deadline-native"],
+        RT02_MEASURED,
+        [*RT02_MEASURED, "finish-timeout-bounds-hang"],
+    ],
+)
+def test_rt02_reasons_say_how_long_the_hung_request_was_watched(
+    rt: ModuleType, failed: list[str]
+) -> None:
+    rating = rate(rt, "RT-02", evidence(RT02, failed))
+    assert f"within the {rt.HANG_OBSERVE_S:.0f} s" in str(rating.reason)

@@ -9,6 +9,7 @@ from rubric_evidence import evidence
 
 import serve
 from conftest import ROOT
+from harness.api import Run
 from harness.evidence import Evidence, Rating
 
 
@@ -134,3 +135,48 @@ VR04 = ["in-flight-old-payload-on-new-code", "old-payload-on-new-code", "new-pay
 )
 def test_vr04_schema_evolution(vr: ModuleType, failed: list[str], stars: int) -> None:
     assert rate(vr, "VR-04", VR04, failed).stars == stars
+
+
+class _Effects:
+    """Stands in for a probe: only ``effects`` is read when judging the renewal run."""
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        self.counts = counts
+
+    def effects(self, name: str) -> int:
+        return self.counts.get(name, 0)
+
+
+def _run(status: str, output: object) -> Run:
+    return Run(id="r", status=status, output=output, started_at=None, ended_at=None, raw={})
+
+
+V2_CODE_V1_RETRIES = {"v1:charge:s1": 1, "v2:confirm:s1": 1}
+
+
+@pytest.mark.parametrize(
+    ("run", "counts", "survived"),
+    [
+        # v2 code under v1's retries=0: FAILED by v2's own first-attempt error (what happens).
+        (_run("FAILED", {"name": "RuntimeError", "message": "mail provider busy (first attempt)"}),
+         V2_CODE_V1_RETRIES, True),
+        (_run("COMPLETED", {"charge": "charged by v1", "confirmation": "confirmed by v2"}),
+         {"v1:charge:s1": 1, "v2:confirm:s1": 2}, True),
+        (_run("COMPLETED", {"charge": "charged by v1", "confirmation": "confirmed by v1"}),
+         {"v1:charge:s1": 1, "v1:confirm:s1": 1}, True),
+        (_run("RUNNING", None), {"v1:charge:s1": 1}, False),  # stuck after the deploy
+        (_run("FAILED", {"error": {"message": "function not found"}}), {"v1:charge:s1": 1}, False),
+        (_run("COMPLETED", {"charge": "charged by v2", "confirmation": "confirmed by v2"}),
+         {"v1:charge:s1": 1, "v2:charge:s1": 1, "v2:confirm:s1": 2}, False),  # charged twice
+    ],
+)  # fmt: skip
+def test_vr01_survival_means_going_on_as_the_code_decides(
+    vr: ModuleType, run: Run, counts: dict[str, int], survived: bool
+) -> None:
+    assert vr._resumed_after_deploy(_Effects(counts), run) is survived
+
+
+def test_vr01_stuck_reason_names_the_watch(vr: ModuleType) -> None:
+    rating = rate(vr, "VR-01", VR01, ["in-flight-run-survives-deploy"])
+    assert rating.stars == 1
+    assert f"within {vr.RUN_FINISH_WATCH_S:.0f} s" in str(rating.reason)

@@ -192,10 +192,18 @@ def test_send_reminder_reports_its_times(wf, client, mode: str) -> None:
 
 
 def test_heartbeat_records_each_firing(wf, client, ledger: Path) -> None:
-    result = mocked.trigger(wf.heartbeat, inngest.Event(name="inngest/scheduled.timer"), client)
+    timer = inngest.Event(
+        name="inngest/scheduled.timer",
+        data={"cron": "* * * * *", "scheduledAt": "2027-01-15T08:01:00Z"},
+    )
+    result = mocked.trigger(wf.heartbeat, timer, client)
     assert result.status is mocked.Status.COMPLETED
     (firing,) = side_effects.values(wf.CRON_FIRED)
-    assert firing == {"fired_at": result.output, "run": "test"}
+    assert firing == {
+        "fired_at": result.output,
+        "scheduled_at": "2027-01-15T08:01:00Z",
+        "run": "test",
+    }
     assert wf.heartbeat._triggers[0].cron == "* * * * *"
 
 
@@ -251,3 +259,18 @@ def test_flow_control_is_declared_as_measured(wf) -> None:
     assert opts(wf.render_invoice_by_int_field).priority.run == "int(event.data.priority)"
     assert opts(wf.nightly_export).singleton.mode == "skip"
     assert opts(wf.rebuild_cache).singleton.mode == "cancel"
+
+
+@pytest.mark.parametrize(
+    ("firing", "lateness"),
+    [
+        ({"fired_at": 1_800_000_061.25, "scheduled_at": "2027-01-15T08:01:00Z"}, 1.25),
+        # more than a minute late is not taken mod 60
+        ({"fired_at": 1_800_000_131.0, "scheduled_at": "2027-01-15T08:01:00Z"}, 71.0),
+        ({"fired_at": 1_800_000_061.25, "scheduled_at": None}, None),  # missing stays missing
+    ],
+)
+def test_cron_lateness_is_measured_from_the_scheduled_minute(
+    wf: ModuleType, firing: dict[str, Any], lateness: float | None
+) -> None:
+    assert wf.cron_lateness(firing) == lateness

@@ -14,15 +14,19 @@ Japanese lives in ``locales/ja/LC_MESSAGES/<domain>.po``: one domain per categor
 ``harness``, for everything else, so that work on different scripts never edits the same file.
 ``python -m harness.i18n update`` extracts the marked literals (with Babel, the ecosystem's tool
 for gettext catalogues) and adds new msgids to the right ``.po`` file; ``python -m harness.i18n
-check`` lists what has no Japanese yet. The tests run the same check.
+check`` lists what has no Japanese yet, and any translation that uses a rendering the glossary
+(``locales/ja/GLOSSARY.md``) rules out, as listed in ``locales/ja/forbidden.toml``. The tests run
+the same check.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import re
 import string
 import sys
+import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -203,6 +207,33 @@ def placeholder_mismatches(lang: str = "ja") -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class Forbidden:
+    """A rendering the glossary rules out (locales/<lang>/forbidden.toml) and what to write."""
+
+    wrong: re.Pattern[str]
+    preferred: str
+
+
+def forbidden(lang: str = "ja") -> list[Forbidden]:
+    path = LOCALES / lang / "forbidden.toml"
+    if not path.exists():
+        return []
+    entries = tomllib.loads(path.read_text(encoding="utf-8")).get("forbidden", [])
+    return [Forbidden(re.compile(e["wrong"]), e["preferred"]) for e in entries]
+
+
+def forbidden_renderings(lang: str = "ja") -> list[str]:
+    """Translations that use a rendering the glossary forbids, with the term to use instead."""
+    rules = forbidden(lang)
+    return [
+        f"{msgid!r} -> {text!r}: {match.group(0)!r} should be {rule.preferred!r}"
+        for msgid, text in catalogue(lang).items()
+        for rule in rules
+        if (match := rule.wrong.search(text))
+    ]
+
+
 def update(root: Path = ROOT, lang: str = "ja") -> dict[str, int]:
     """Add newly marked msgids to each domain's ``.po`` and drop ones no source uses any more.
 
@@ -260,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     problems = non_literal_markers(sources())
     problems += [f"no Japanese: {m!r}" for m in untranslated(f.msgid for f in extract(sources()))]
     problems += [f"placeholders differ: {m}" for m in placeholder_mismatches()]
+    problems += [f"glossary: {m}" for m in forbidden_renderings()]
     for problem in problems:
         print(problem)
     return 1 if problems else 0

@@ -189,6 +189,31 @@ def non_literal_markers(paths: Iterable[Path]) -> list[str]:
     return problems
 
 
+def unextracted(paths: Iterable[Path]) -> list[str]:
+    """Marked literals that Babel's extractor misses (e.g. a ``t()`` written inside the
+    arguments of another ``t()``): they would never reach a catalogue."""
+    paths = list(paths)
+    extracted = {f.msgid for f in extract(paths)}
+    problems = []
+    for path in paths:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in MARKERS
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+                and node.args[0].value not in extracted
+            ):
+                problems.append(
+                    f"{path.name}:{node.lineno}: not extracted (move it out of the enclosing "
+                    f"call): {node.args[0].value!r}"
+                )
+    return problems
+
+
 def po_path(domain: str, lang: str = "ja") -> Path:
     return LOCALES / lang / "LC_MESSAGES" / f"{domain}.po"
 
@@ -289,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{po_path(domain).relative_to(ROOT)}: {count} untranslated")
         return 0
     problems = non_literal_markers(sources())
+    problems += unextracted(sources())
     problems += [f"no Japanese: {m!r}" for m in untranslated(f.msgid for f in extract(sources()))]
     problems += [f"placeholders differ: {m}" for m in placeholder_mismatches()]
     problems += [f"glossary: {m}" for m in forbidden_renderings()]

@@ -219,9 +219,14 @@ FINDINGS_MAX, FINDINGS_MIN = 5, 3
 ACTIONS_MAX = 10
 # A list's separator, a catalogue entry so that Japanese can use its own (「、」).
 LIST_SEPARATOR = N_(", ")
+CLAUSE_SEPARATOR = N_("; ")
+LABELLED = N_("{label}: {value}")
+# Two sentences in a row (Japanese needs no space between them).
+SENTENCES = N_("{first} {second}")
+GROUPED = N_("{group} ({members})")
 # Checks named inside a reason, by what they expected.
 CHECKS_HELD = N_("{checks} held")
-CHECKS_NOT_HELD = N_("these did not hold: {checks}")
+CHECKS_NOT_HELD = N_("{checks} did not hold")
 CHECK_QUOTED = N_("“{check}”")
 # Where the appendix's parts start (explicit anchors: headings differ between the languages).
 ENVIRONMENT_ANCHOR = "test-environment"
@@ -255,6 +260,17 @@ UNIT_TEMPLATES: dict[str, str] = {
     "executions": N_("{value} executions"),
     "re-entries": N_("{value} re-entries"),
     "attempts": N_("{value} attempts"),
+    "attempt": N_("attempt {value}"),
+    "days": N_("{value} days"),
+    "row": N_("row {value}"),
+    "rows": N_("{value} rows"),
+    "samples": N_("{value} samples"),
+    "queries": N_("{value} queries"),
+    "workflows": N_("{value} workflows"),
+    "workflows/s": N_("{value} workflows/s"),
+    "activities": N_("{value} activities"),
+    "activities/s": N_("{value} activities/s"),
+    "ms per unit": N_("{value} ms per unit"),
 }
 
 
@@ -480,13 +496,12 @@ def _finding(md: Markdown, r: ItemResult) -> str:
     )
     if r.rating and r.rating.pattern:
         pattern = r.rating.pattern
-        head += " " + md(
-            t(
-                "A pattern built and tested here reaches {stars}: {pattern}.",
-                stars=stars(pattern.stars),
-                pattern=md(pattern.pattern),
-            )
+        reach = t(
+            "A pattern built and tested here reaches {stars}: {pattern}.",
+            stars=stars(pattern.stars),
+            pattern=md(pattern.pattern),
         )
+        head = md(SENTENCES).format(first=head, second=md(reach))
     return head
 
 
@@ -508,8 +523,12 @@ def _premises(md: Markdown, data: ReportData) -> None:
     for name, label in PREREQUISITE_LABELS.items():
         values = dict.fromkeys(str(getattr(p, name)) for p in measured)
         shown = " / ".join(md(PREREQUISITE_VALUES.get(v, v)) for v in values)
-        workload.append(f"{md(label)} {shown}")
-    same = measured == [Prerequisites()]
+        workload.append(md(LABELLED).format(label=md(label), value=shown))
+    same_as_original = md(
+        t("the original report's parameters")
+        if measured == [Prerequisites()]
+        else t("not the original report's parameters")
+    )
     md.paragraph(
         md(
             t(
@@ -526,12 +545,8 @@ def _premises(md: Markdown, data: ReportData) -> None:
                 pythons=" / ".join(pythons),
                 cores=" / ".join(cores),
                 platforms="; ".join(platforms),
-                workload=joined(md, workload),
-                same=md(
-                    t("the original report's parameters")
-                    if same
-                    else t("not the original report's parameters")
-                ),
+                workload=md(CLAUSE_SEPARATOR).join(workload),
+                same=same_as_original,
                 anchor=ENVIRONMENT_ANCHOR,
             )
         )
@@ -571,7 +586,12 @@ def _actions(md: Markdown, data: ReportData) -> None:
     for number, r in enumerate(chosen, 1):
         assert r.rating and r.rating.advice
         advice = md(r.rating.advice).rstrip(".。")
-        md.add(f"{number}. {advice[:1].upper()}{advice[1:]} ({item_link(r, md)}, {stars(r.stars)})")
+        if md.lang == "en":
+            advice = advice[:1].upper() + advice[1:]
+        action = t(
+            "{advice} ({item}, {stars})", advice=advice, item=item_link(r, md), stars=stars(r.stars)
+        )
+        md.add(f"{number}. {md(action)}")
 
 
 def _all_items(md: Markdown, data: ReportData) -> None:
@@ -624,7 +644,10 @@ def _worked(md: Markdown, data: ReportData) -> None:
                     items=joined(
                         md,
                         [
-                            f"{md(category.value)} ({joined(md, [item_link(r, md) for r in rs])})"
+                            md(GROUPED).format(
+                                group=md(category.value),
+                                members=joined(md, [item_link(r, md) for r in rs]),
+                            )
                             for category, rs in by_category.items()
                         ],
                     ),
@@ -682,19 +705,19 @@ def _watch(md: Markdown, data: ReportData) -> None:
             )
         )
         if r.rating.pattern:
-            line += " " + md(
-                t(
-                    "A pattern built and tested here reaches {stars}: {pattern}.",
-                    stars=stars(r.rating.pattern.stars),
-                    pattern=md(r.rating.pattern.pattern),
-                )
+            then = t(
+                "A pattern built and tested here reaches {stars}: {pattern}.",
+                stars=stars(r.rating.pattern.stars),
+                pattern=md(r.rating.pattern.pattern),
             )
         elif r.id in actions:
-            line += " " + md(t("What to do: action {number} above.", number=actions[r.id]))
+            then = t("What to do: action {number} above.", number=actions[r.id])
         elif r.rating.advice:
-            advice = md(r.rating.advice).rstrip(".。")
-            line += " " + md(t("What to do: {advice}.", advice=advice))
-        md.add("- " + line)
+            then = t("What to do: {advice}.", advice=md(r.rating.advice).rstrip(".。"))
+        else:
+            md.add("- " + line)
+            continue
+        md.add("- " + md(SENTENCES).format(first=line, second=md(then)))
 
 
 def _server_builds(md: Markdown, sessions: list[tuple[str, Session]]) -> None:
@@ -1031,7 +1054,7 @@ def _temporal(md: Markdown, data: ReportData) -> None:
         if cell.basis == "documented":
             basis = f"[{md(DOCUMENTED_LABEL)}]({cell.source})"
         elif cell.basis == "measured":
-            basis = md(t("measured ({checks})", checks=", ".join(cell.checks)))
+            basis = md(t("measured ({checks})", checks=joined(md, cell.checks)))
         else:
             basis = md(t("not measured"))
         inngest = []
@@ -1099,7 +1122,7 @@ def _temporal_documented(md: Markdown, comparison: Comparison, data: ReportData)
         if cell.basis == "documented":
             basis = f"[{md(DOCUMENTED_LABEL)}]({cell.source})"
         else:
-            basis = md(t("measured ({checks})", checks=", ".join(cell.checks)))
+            basis = md(t("measured ({checks})", checks=joined(md, cell.checks)))
         inngest = []
         for item_id in row.inngest_items:
             shown = stars((data.result(item_id) or _NO_RESULT).stars)
@@ -1170,7 +1193,7 @@ def _temporal_evidence(md: Markdown, comparison: Comparison) -> None:
         if rating:
             md.add("- " + md(t("Why: {reason}", reason=md(rating.reason))))
             if rating.drivers:
-                md.add("- " + md(t("Decided by: {checks}", checks=", ".join(rating.drivers))))
+                md.add("- " + md(t("Decided by: {checks}", checks=joined(md, rating.drivers))))
             md.add("")
         md.add("<details><summary>" + _evidence_summary(md, result.evidence) + "</summary>", "")
         _evidence_lines(md, result.evidence)
@@ -1242,7 +1265,7 @@ def _item(md: Markdown, r: ItemResult) -> None:
     md.paragraph(head)
     if r.rating:
         if r.rating.drivers:
-            md.add("- " + md(t("Decided by: {checks}", checks=", ".join(r.rating.drivers))))
+            md.add("- " + md(t("Decided by: {checks}", checks=joined(md, r.rating.drivers))))
         pattern = r.rating.pattern
         if pattern:
             md.add(

@@ -116,3 +116,53 @@ def test_every_text_in_the_committed_results_has_japanese() -> None:
         names = [item.get("name") for item in document.get("items", {}).values()]
         texts += [name for name in names if isinstance(name, str)]  # messages are found above
     assert i18n.untranslated(texts) == []
+
+
+def test_a_marked_text_inside_another_marked_call_is_reported(tmp_path: Path) -> None:
+    source = tmp_path / "01_x.py"
+    source.write_text('t("outer {x}", x=md(t("inner") if a else t("other")))\n')
+    problems = i18n.unextracted([source])
+    assert len(problems) == 2 and "'inner'" in problems[0] and "'other'" in problems[1]
+
+
+def test_every_marked_text_in_the_sources_is_extracted() -> None:
+    assert i18n.unextracted(i18n.sources()) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "caught"),
+    [
+        ("再起動しても実行中の実行が完了する", "実行中の実行"),
+        ("名前を変えたステップが黙って再実行された", "黙って"),
+        ("ステップを名指しする", "名指し"),
+        ("実行中の run が完了する", "run"),
+        ("失敗した runs を一覧できる", "runs"),
+        ("ステップハンドラを書く", "ハンドラ"),
+        ("記録済みの実行を再生する", "再生"),
+    ],
+)
+def test_the_glossary_catches_a_wrong_rendering(text: str, caught: str) -> None:
+    assert any(
+        (m := rule.wrong.search(text)) and m.group(0).strip() == caught
+        for rule in i18n.forbidden("ja")
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "step.run は 1 回だけ実行される",
+        "{runs} 実行/秒",
+        "GET /v1/runs/<run ID> を読む",
+        "Priority(run=event.data.priority) を使う",
+        "ハンドラーを書く",
+        "進行中の実行がリプレイされる",
+    ],
+)
+def test_the_glossary_leaves_right_renderings_and_code_alone(text: str) -> None:
+    assert not any(rule.wrong.search(text) for rule in i18n.forbidden("ja"))
+
+
+def test_the_catalogues_use_no_rendering_the_glossary_forbids() -> None:
+    """`python -m harness.i18n check` in CI: locales/ja/forbidden.toml, see GLOSSARY.md."""
+    assert i18n.forbidden_renderings("ja") == []

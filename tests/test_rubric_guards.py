@@ -75,14 +75,6 @@ REWORKED_ELSEWHERE = {"SG-01", "OP-02", "OB-02", "OB-03", "WF-01"}
 # or marked informational). The guard fails on any check not listed here that does not matter,
 # and on a listed one that has come to matter (take it off the list).
 UNTRIAGED: set[tuple[str, str]] = {
-    ("RT-01", "body-retries-visible"),
-    ("RT-01", "retry-after-overrides-backoff"),
-    ("RT-02", "hung-step-answer-accepted"),
-    ("RT-02", "late-answer-after-cancel-ignored"),
-    ("VR-02", "native-renamed-step-reruns"),
-    ("VR-03", "runs-query-accurate"),
-    ("VR-04", "non-retriable-validation"),
-    ("VR-04", "replay-catches-schema-break"),
     ("CP-01", "booking-fails-with-rollback"),
     ("CP-03", "rest-rerun"),
     ("PF-01", "chain-completes:low-tick"),

@@ -627,6 +627,12 @@ def _(ev: Evidence) -> Rating:
             "nothing detects a breaking change: the sync accepts it, no warning is logged, and "
             "an in-flight run silently runs the renamed step again; results are keyed by step "
             "ID, so moved steps are not mixed up"
+        )
+        if ev.passed("native-renamed-step-reruns")
+        else t(
+            "nothing detects a breaking change: the sync accepts it and no warning is logged; "
+            "results are keyed by step ID, so moved steps are not mixed up (the renamed step "
+            "did not run again as expected: see its check)"
         ),
         drivers=[
             "native-flags-at-deploy",
@@ -1013,8 +1019,15 @@ def _migration_pattern_rating(ev: Evidence) -> PatternRating:
             "every upload was processed once across the switch, v1 runs finished, and the drain "
             "gate opened only after the last v1 run ended; here the gate reads the dev server's "
             "GraphQL runs query, the API its UI uses"
+        )
+        if ev.passed("runs-query-accurate")
+        else t(
+            "every upload was processed once across the switch, v1 runs finished, and the drain "
+            "gate opened only after the last v1 run ended; but the dev server's GraphQL runs "
+            "query (the API its UI uses) listed finished runs as still in flight, so the gate "
+            "must confirm each listed run by its own record"
         ),
-        drivers=drivers,
+        drivers=[*drivers, "runs-query-accurate"],
     )
 
 
@@ -1224,19 +1237,47 @@ def _(ev: Evidence) -> Rating:
             ),
             drivers=drivers,
         )
+    guarded, replayed = (
+        ev.passed("non-retriable-validation"),
+        ev.passed("replay-catches-schema-break"),
+    )
+    # The advice recommends only the remedies that worked here.
+    if guarded and replayed:
+        advice = t(
+            "evolve payload models additively (defaults for new fields, AliasChoices for "
+            "renames), raise NonRetriableError on a ValidationError, and replay recorded events "
+            "against new models before deploying"
+        )
+    elif guarded:
+        advice = t(
+            "evolve payload models additively (defaults for new fields, AliasChoices for "
+            "renames) and raise NonRetriableError on a ValidationError"
+        )
+    elif replayed:
+        advice = t(
+            "evolve payload models additively (defaults for new fields, AliasChoices for "
+            "renames) and replay recorded events against new models before deploying"
+        )
+    else:
+        advice = t(
+            "evolve payload models additively (defaults for new fields, AliasChoices for renames)"
+        )
     return Rating(
         stars=4,
         reason=t(
             "added, removed and renamed fields work with Pydantic defaults and aliases, in "
             "flight too, and a failed validation names the field in the run's error; but it is "
             "retried like any error until retries run out"
+        )
+        if guarded
+        else t(
+            "added, removed and renamed fields work with Pydantic defaults and aliases, in "
+            "flight too, and a failed validation names the field in the run's error; but it is "
+            "retried like any error until retries run out, and wrapping it in "
+            "NonRetriableError did not stop that"
         ),
-        drivers=[*drivers, "non-retriable-validation"],
-        advice=t(
-            "evolve payload models additively (defaults for new fields, AliasChoices for "
-            "renames), raise NonRetriableError on a ValidationError, and replay recorded events "
-            "against new models before deploying"
-        ),
+        drivers=[*drivers, "non-retriable-validation", "replay-catches-schema-break"],
+        advice=advice,
     )
 
 

@@ -209,6 +209,16 @@ def _(ev: Evidence) -> Rating:
             reason=t("compensations are durable, but did not run in reverse order"),
             drivers=["compensations-reverse-order"],
         )
+    if not ev.passed("booking-fails-with-rollback"):
+        # Undone, but the caller cannot tell: the run does not fail with why it was undone.
+        return Rating(
+            stars=3,
+            reason=t(
+                "compensations are durable and ordered, but the run did not end as failed with "
+                "the reason it was rolled back"
+            ),
+            drivers=["booking-fails-with-rollback"],
+        )
     if ev.passed("native-saga-api"):
         return Rating(
             stars=5,
@@ -223,6 +233,7 @@ def _(ev: Evidence) -> Rating:
             "nothing stayed reserved"
         ),
         drivers=[
+            "booking-fails-with-rollback",
             "final-state-consistent",
             *durable,
             "compensations-reverse-order",
@@ -652,14 +663,20 @@ def manual_intervention(probe: Probe) -> None:
         expected="FAILED, then a COMPLETED rerun",
         run_ids=[invoice, rerun.id],
     )
-    rest_rerun = runops.rest_endpoint_status(probe.api, "POST", f"/v1/runs/{invoice}/rerun")
+    # REST v1 has no rerun route (rest-routes); the REST v2 API, marked beta, has one.
+    answer, v2_run_id = runops.rerun_via_rest_v2(probe.api, invoice)
+    v2_rerun = probe.wait_or_last(v2_run_id, timeout=20) if v2_run_id else None
     probe.check(
         "rest-rerun",
-        t("the REST API can rerun a run"),
-        rest_rerun.ok,
-        observed={"POST /v1/runs/{id}/rerun": rest_rerun.status_code},
-        expected="HTTP 2xx",
-        run_ids=[invoice],
+        t("the REST v2 API (beta) reruns a failed run: POST /api/v2/runs/:id/rerun"),
+        v2_rerun is not None and v2_rerun.status == "COMPLETED",
+        observed={
+            "POST /api/v2/runs/{id}/rerun": f"HTTP {answer.status_code}",
+            "body": answer.body,
+            "new run": v2_rerun.status if v2_rerun else None,
+        },
+        expected="HTTP 200 and a new run that COMPLETED",
+        run_ids=[invoice, *([v2_run_id] if v2_run_id else [])],
     )
     probe.document(
         "rest-routes",
@@ -668,6 +685,14 @@ def manual_intervention(probe: Probe) -> None:
             "cancellation, no rerun or replay"
         ),
         INNGEST_SOURCE + "pkg/api/apiv1/apiv1.go",
+    )
+    probe.document(
+        "rest-v2-rerun",
+        t(
+            "the REST v2 API has POST /api/v2/runs/:id/rerun, tagged Beta: a new run from "
+            "the original run's event, optionally from a given step (fromStep)"
+        ),
+        INNGEST_SOURCE + "proto/api/v2/service.proto",
     )
     probe.document(
         "cloud-replay",
@@ -705,12 +730,19 @@ def _(ev: Evidence) -> Rating:
             reason=t("cancel (REST, GraphQL, event, bulk) and rerun all work"),
             drivers=[*cancels, *steering, "bulk-cancel"],
         )
+    # The GraphQL rerun (the UI's) is what the stars rest on; REST v2's beta rerun is named.
     return Rating(
         stars=4,
         reason=t(
             "single runs can be cancelled (REST, GraphQL, a matching event) and a failed run "
-            "rerun (GraphQL, as the UI does; REST has no rerun), but bulk cancellation did not "
-            "work on the dev server"
+            "rerun (GraphQL, as the UI does, and the beta REST v2 API), but bulk cancellation "
+            "did not work on the dev server"
+        )
+        if ev.passed("rest-rerun")
+        else t(
+            "single runs can be cancelled (REST, GraphQL, a matching event) and a failed run "
+            "rerun (GraphQL, as the UI does; the beta REST v2 rerun did not work here), but "
+            "bulk cancellation did not work on the dev server"
         ),
         drivers=[*cancels, *steering, "bulk-cancel", "rest-rerun"],
         advice=t(

@@ -390,7 +390,8 @@ def _(ev: Evidence) -> Rating:
         low: float | None = round(ev.value("step-overhead:low-tick"), 1)
     except KeyError:
         low = None
-    if low is not None and low < p50 * 0.7:
+    # Tuning --tick is advised only if the chain ran correctly at the low tick.
+    if low is not None and low < p50 * 0.7 and ev.passed("chain-completes:low-tick"):
         advice = t(
             "the dev server's queue tick sets most of the per-step overhead ({p50} ms at the "
             "default tick, {low} ms at --tick 10): self-hosted, tune --tick; keep "
@@ -398,7 +399,7 @@ def _(ev: Evidence) -> Rating:
             p50=p50,
             low=low,
         )
-        drivers.append("step-overhead:low-tick")
+        drivers += ["step-overhead:low-tick", "chain-completes:low-tick"]
     else:
         advice = t(
             "merge fine-grained steps: each step boundary costs a round trip through Inngest "

@@ -316,6 +316,17 @@ def _(ev: Evidence) -> Rating:
             reason=t("signing works in isolation, but the self-hosted server's runs failed"),
             drivers=["server-signed-run"],
         )
+    if ev.failed("event-key-required"):
+        # Anyone who reaches the server could start runs: the other half of the guard.
+        return Rating(
+            stars=3,
+            reason=t(
+                "requests to the app are signed and checked, but the self-hosted server accepts "
+                "events sent with an unknown event key"
+            ),
+            drivers=["event-key-required"],
+            advice=t("keep the self-hosted server's event API off public networks"),
+        )
     if not ev.passed("connect-model-runs"):
         return Rating(
             stars=4,
@@ -343,7 +354,13 @@ def _(ev: Evidence) -> Rating:
     return Rating(
         stars=5,
         reason=t("serve and connect models both run; signatures are enforced, replays included"),
-        drivers=["serve-model-runs", "connect-model-runs", *guards, "stale-signature-rejected"],
+        drivers=[
+            "serve-model-runs",
+            "connect-model-runs",
+            *guards,
+            "stale-signature-rejected",
+            "event-key-required",
+        ],
     )
 
 
@@ -837,7 +854,8 @@ def _(ev: Evidence) -> Rating:
     core = [*reads, *cancels, "gql-rerun"]
     gap = _gap_params(ev)
     # Faults: the public API does not do what it says (REST cancel, GraphQL being the UI's
-    # internal API), reports a running run as finished, or lets anyone manage runs and apps.
+    # internal API), reports a running run as finished, or lets anyone read or manage runs and
+    # apps (REST or GraphQL without the signing key).
     faults = [
         key
         for key in (
@@ -845,6 +863,7 @@ def _(ev: Evidence) -> Rating:
             "self-hosted:rest-cancel-run",
             "sleeping-run-never-final",
             "self-hosted:sleeping-run-never-final",
+            "rest-requires-key",
             "graphql-requires-key",
         )
         if ev.failed(key)
@@ -912,7 +931,7 @@ def _(ev: Evidence) -> Rating:
     return Rating(
         stars=5,
         reason=t("every management call works through REST and GraphQL, with no oddities found"),
-        drivers=[*core, "graphql-requires-key", "output-with-final-status"],
+        drivers=[*core, "rest-requires-key", "graphql-requires-key", "output-with-final-status"],
     )
 
 
@@ -1001,45 +1020,68 @@ def _survival(probe: Probe, restart: Callable[[], None]) -> dict[str, Any]:
     }
 
 
-def _record_survival(probe: Probe, scenario: str, outcome: dict[str, Any]) -> None:
-    probe.check(
-        f"{scenario}:history-kept",
-        t(
-            "a finished run is still readable after the server restarts ({scenario})",
-            scenario=scenario,
-        ),
-        outcome["history"] == "COMPLETED",
-        observed=outcome,
-        run_ids=outcome["runs"][:1],
-    )
-    probe.check(
-        f"{scenario}:registration-kept",
-        t(
-            "the app's functions are registered after the server restarts ({scenario}; the dev "
-            "server syncs its -u URL at boot)",
-            scenario=scenario,
-        )
-        if scenario.startswith("dev")
-        else t(
-            "the app's functions are still registered after the server restarts ({scenario})",
-            scenario=scenario,
-        ),
-        outcome["registered"],
-        observed=outcome["registered"],
-    )
-    probe.check(
-        f"{scenario}:in-flight-resumed",
-        t("a run sleeping while the server restarts completes ({scenario})", scenario=scenario),
-        outcome["in_flight"] == "COMPLETED",
-        observed=outcome["in_flight"],
-        run_ids=outcome["runs"][1:],
-    )
+def _survival_findings(scenario: str, outcome: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What a restart left, per check of ``scenario`` (its key's suffix): Evidence.check's
+    arguments after the key."""
+    return {
+        "history-kept": {
+            "description": t(
+                "a finished run is still readable after the server restarts ({scenario})",
+                scenario=scenario,
+            ),
+            "passed": outcome["history"] == "COMPLETED",
+            "observed": outcome,
+            "run_ids": outcome["runs"][:1],
+        },
+        "registration-kept": {
+            "description": t(
+                "the app's functions are registered after the server restarts ({scenario}; the "
+                "dev server syncs its -u URL at boot)",
+                scenario=scenario,
+            )
+            if scenario.startswith("dev")
+            else t(
+                "the app's functions are still registered after the server restarts ({scenario})",
+                scenario=scenario,
+            ),
+            "passed": bool(outcome["registered"]),
+            "observed": outcome["registered"],
+        },
+        "in-flight-resumed": {
+            "description": t(
+                "a run sleeping while the server restarts completes ({scenario})",
+                scenario=scenario,
+            ),
+            "passed": outcome["in_flight"] == "COMPLETED",
+            "observed": outcome["in_flight"],
+            "run_ids": outcome["runs"][1:],
+        },
+    }
+
+
+def _measure_restart(probe: Probe, scenario: str, outcome: dict[str, Any]) -> None:
     probe.measure(
         f"{scenario}:restart",
         outcome["restart_s"],
         "s",
         t("from stopping the server (SIGTERM) to it answering again, one restart"),
     )
+
+
+def _record_survival(probe: Probe, scenario: str, outcome: dict[str, Any]) -> None:
+    for check, found in _survival_findings(scenario, outcome).items():
+        probe.check(f"{scenario}:{check}", **found)
+    _measure_restart(probe, scenario, outcome)
+
+
+def _record_in_memory_control(probe: Probe, outcome: dict[str, Any]) -> None:
+    """The dev server without --persist keeps everything in memory by design: recorded as the
+    control the persistent backends are compared with, never rated."""
+    found = _survival_findings("dev-memory", outcome)
+    probe.check("dev-memory:history-kept", **found["history-kept"], informational=True)
+    probe.check("dev-memory:registration-kept", **found["registration-kept"], informational=True)
+    probe.check("dev-memory:in-flight-resumed", **found["in-flight-resumed"], informational=True)
+    _measure_restart(probe, "dev-memory", outcome)
 
 
 def _survival_keys(scenario: str) -> list[str]:
@@ -1056,7 +1098,7 @@ def storage_backend(probe: Probe) -> None:
     # The dev server, in memory and with --persist (only one the suite started can restart).
     if probe.devserver.kind == "dev" and probe.devserver.owned:
         outcome = _survival(probe, lambda: probe.devserver.restart(persist=False))
-        _record_survival(probe, "dev-memory", outcome)
+        _record_in_memory_control(probe, outcome)
         with probe.devserver_options(persist=True):
             probe.new_scenario()
             outcome = _survival(probe, lambda: probe.devserver.restart(persist=True))
@@ -1085,6 +1127,7 @@ def storage_backend(probe: Probe) -> None:
                         t("runs are recorded in PostgreSQL and run state in Redis"),
                         rows.isdigit() and int(rows) > 0 and bool(keys) and keys != ":0",
                         observed={"function_runs rows": rows, "redis DBSIZE": keys},
+                        informational=True,  # a control: the scenario used the backends
                     )
         except SelfHostedUnavailable as exc:
             _not_installed(probe, _survival_keys(scenario), SCENARIOS[scenario], exc)
@@ -1129,6 +1172,21 @@ def _(ev: Evidence) -> Rating:
             ),
             drivers=production,
         )
+    # What the rest claim: the advice and the 5-star reason speak of --persist and SQLite.
+    dev_persist_lost = any(ev.failed(k) for k in _survival_keys("dev-persist"))
+    advice = (
+        t(
+            "self-host with --redis-uri (and --postgres-uri); never rely on the built-in "
+            "Redis for queued work, and treat the dev server, even with --persist, as "
+            "disposable"
+        )
+        if dev_persist_lost
+        else t(
+            "self-host with --redis-uri (and --postgres-uri); never rely on the built-in "
+            "Redis for queued work"
+        )
+    )
+    sqlite = _survival_keys("self-hosted-sqlite")
     if ev.failed("self-hosted-sqlite:in-flight-resumed"):
         return Rating(
             stars=4,
@@ -1137,19 +1195,37 @@ def _(ev: Evidence) -> Rating:
                 "and a sleeping run; inngest start on its defaults (SQLite + built-in Redis) "
                 "lost the sleeping run, although its help promises snapshot backups"
             ),
-            drivers=[*production, "self-hosted-sqlite:in-flight-resumed"],
-            advice=t(
-                "self-host with --redis-uri (and --postgres-uri); never rely on the built-in "
-                "Redis for queued work, and treat the dev server, even with --persist, as "
-                "disposable"
+            drivers=[*production, *sqlite],
+            advice=advice,
+        )
+    if any(ev.failed(k) for k in sqlite):
+        return Rating(
+            stars=4,
+            reason=t(
+                "on PostgreSQL + Redis everything survived a restart: history, registrations "
+                "and a sleeping run; inngest start on its defaults (SQLite + built-in Redis) "
+                "kept the sleeping run but lost history or registrations"
             ),
+            drivers=[*production, *sqlite],
+            advice=advice,
+        )
+    if dev_persist_lost:
+        return Rating(
+            stars=5,
+            reason=t(
+                "the self-hosted server kept history, registrations and sleeping runs across a "
+                "restart, on PostgreSQL + Redis and on its defaults; the dev server with "
+                "--persist did not (it is not meant for production)"
+            ),
+            drivers=[*production, *sqlite, *_survival_keys("dev-persist")],
+            advice=advice,
         )
     return Rating(
         stars=5,
         reason=t(
             "every backend that claims persistence kept history, registrations and sleeping runs"
         ),
-        drivers=[*production, "self-hosted-sqlite:in-flight-resumed"],
+        drivers=[*production, *sqlite, *_survival_keys("dev-persist")],
     )
 
 
@@ -1344,6 +1420,16 @@ def _(ev: Evidence) -> Rating:
             reason=t("a burst of queued runs was not drained completely"),
             drivers=["queue-drains"],
         )
+    if ev.failed("self-hosted:queue-drains"):
+        # Not run where no self-hosted server can start; failed is the server users deploy.
+        return Rating(
+            stars=2,
+            reason=t(
+                "a burst of queued runs drained on the dev server, but not completely on the "
+                "self-hosted server (PostgreSQL + Redis)"
+            ),
+            drivers=["queue-drains", "self-hosted:queue-drains"],
+        )
     if not ev.passed("per-key-limit-held") or not ev.passed("keys-run-in-parallel"):
         return Rating(
             stars=3,
@@ -1368,7 +1454,12 @@ def _(ev: Evidence) -> Rating:
             "machine; beyond one machine only the cloud scales by plan, and self-hosting is "
             "documented as single-node"
         ),
-        drivers=["queue-drains", "per-key-limit-held", "keys-run-in-parallel"],
+        drivers=[
+            "queue-drains",
+            "self-hosted:queue-drains",
+            "per-key-limit-held",
+            "keys-run-in-parallel",
+        ],
         advice=t(
             "for more than one machine's worth of work, plan on Inngest Cloud (concurrency by "
             "plan) or on scaling a self-hosted server vertically"

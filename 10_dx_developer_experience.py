@@ -298,9 +298,15 @@ def _(ev: Evidence) -> Rating:
                 "a Pydantic model without output_type=, and that step fails at run time"
             ),
             drivers=["patterns-small", "types-precise", "static-types-hold-at-runtime"],
+            # output_type= is advised only where the control run showed it gives the model back.
             advice=t(
                 "pass output_type= to every step.run whose handler returns a Pydantic model, "
                 "or return plain JSON values (a lint rule or review checklist item catches it)"
+            )
+            if ev.passed("output-type-control")
+            else t(
+                "return plain JSON values from steps: here even output_type= did not give the "
+                "Pydantic model back"
             ),
         )
     if not (ev.passed("strict-clean") and ev.passed("types-precise")):
@@ -1309,6 +1315,19 @@ def _(ev: Evidence) -> Rating:
             reason=t("a failing step's error arrives without its stack or its step"),
             drivers=runtime,
         )
+    if ev.failed("unserializable:names-step-and-problem"):
+        return Rating(
+            stars=3,
+            reason=t(
+                "a raised error arrives complete (class, message, stack, failing step), but the "
+                "error for a step result the SDK cannot store names neither the step nor the "
+                "problem"
+            ),
+            drivers=[*runtime, "unserializable:names-step-and-problem"],
+        )
+    # A step result the SDK cannot store: the error names the step; does it name the fix?
+    fix_named = not ev.failed("unserializable:names-fix")
+    runtime = [*runtime, "unserializable:names-step-and-problem", "unserializable:names-fix"]
     undetected = [f"sync:{c}:detected" for c in cases if not ev.passed(f"sync:{c}:detected")]
     vague = [f"sync:{c}:names-problem" for c in cases if not ev.passed(f"sync:{c}:names-problem")]
     if undetected or vague:
@@ -1324,11 +1343,26 @@ def _(ev: Evidence) -> Rating:
                 "check function IDs for duplicates in a unit test (the SDK keeps the last one "
                 "silently), and read the app's error in the dev server UI after each sync: the "
                 "sync request answers 200 either way"
+            )
+            if fix_named
+            else t(
+                "check function IDs for duplicates in a unit test (the SDK keeps the last one "
+                "silently), and read the app's error in the dev server UI after each sync: the "
+                "sync request answers 200 either way; give step.run output_type= when a step "
+                "returns a Pydantic model (the serialization error does not say so)"
             ),
         )
     unnamed = [
         f"sync:{c}:names-function" for c in cases if not ev.passed(f"sync:{c}:names-function")
     ]
+    fix_advice = (
+        None
+        if fix_named
+        else t(
+            "give step.run output_type= when a step returns a Pydantic model (the serialization "
+            "error does not say so)"
+        )
+    )
     if unnamed:
         return Rating(
             stars=4,
@@ -1337,11 +1371,13 @@ def _(ev: Evidence) -> Rating:
                 "cause, but without naming the function"
             ),
             drivers=[*runtime, *unnamed],
+            advice=fix_advice,
         )
     return Rating(
         stars=5,
         reason=t("runtime and configuration errors name the function, the step and the cause"),
         drivers=runtime,
+        advice=fix_advice,
     )
 
 

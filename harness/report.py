@@ -1261,7 +1261,7 @@ def _item(md: Markdown, r: ItemResult) -> None:
         head += " · " + md(t("original report: {stars}", stars=stars(r.original_stars)))
     if r.fail_close:
         head += " · " + md(t("fail-close ({condition})", condition=md(r.fail_close)))
-    head += " · " + md(r.basis)
+    head += " · " + md(t("rated from: {basis}", basis=md(r.basis)))
     md.paragraph(head)
     if r.rating:
         if r.rating.drivers:

@@ -131,10 +131,18 @@ def bulk_cancel(
     return HttpOutcome(response.status_code, response.text[:500])
 
 
-def rest_endpoint_status(api: DevServerAPI, method: str, path: str) -> HttpOutcome:
-    """How the dev server answers ``method path`` (e.g. to show that a route does not exist)."""
-    response = api.request(method, path)
-    return HttpOutcome(response.status_code, response.text[:200])
+def rerun_via_rest_v2(api: DevServerAPI, run_id: str) -> tuple[HttpOutcome, str | None]:
+    """``POST /api/v2/runs/<id>/rerun`` (REST v2, marked beta): what it answered, and the new
+    run's ID when it started one (``{"data": {"runId": …}}``)."""
+    response = api.request("POST", f"/api/v2/runs/{run_id}/rerun", json={})
+    outcome = HttpOutcome(response.status_code, response.text[:200])
+    try:
+        body = response.json()
+    except ValueError:
+        return outcome, None
+    data = body.get("data") if isinstance(body, dict) and outcome.ok else None
+    new_id = data.get("runId") if isinstance(data, dict) else None
+    return outcome, str(new_id) if new_id else None
 
 
 # --- failed runs afterwards -----------------------------------------------------------------------

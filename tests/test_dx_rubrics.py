@@ -50,6 +50,17 @@ def test_dx01_sdk_design(dx: ModuleType, failed: list[str], stars: int) -> None:
     assert rating.drivers
 
 
+def test_dx01_advises_output_type_only_when_the_control_run_showed_it_works(
+    dx: ModuleType,
+) -> None:
+    keys = [*DX01, "output-type-control"]
+    works = grade(dx, "DX-01", keys, ["static-types-hold-at-runtime"])
+    broken = grade(dx, "DX-01", keys, ["static-types-hold-at-runtime", "output-type-control"])
+    assert works.stars == broken.stars == 4
+    assert "pass output_type=" in str(works.advice)
+    assert "pass output_type=" not in str(broken.advice) and "plain JSON" in str(broken.advice)
+
+
 def test_dx01_without_mypy_rates_on_the_rest(dx: ModuleType) -> None:
     ev = evidence(["patterns-small", "static-types-hold-at-runtime"],
                   not_run=["strict-clean", "types-precise"])  # fmt: skip
@@ -160,6 +171,32 @@ def test_dx05_error_messages(dx: ModuleType, failed: list[str], stars: int) -> N
     rating = grade(dx, "DX-05", DX05_RUNTIME + DX05_SYNC, failed)
     assert rating.stars == stars
     assert set(failed) & set(rating.drivers) or not failed
+
+
+UNSTORABLE = ["unserializable:names-step-and-problem", "unserializable:names-fix"]
+
+
+@pytest.mark.parametrize(
+    ("failed", "stars"),
+    [
+        ([], 5),
+        (["unserializable:names-fix"], 5),  # named, not explained: advice, not stars
+        (["unserializable:names-step-and-problem"], 3),
+        ([*UNSTORABLE, "step-error-stack"], 2),
+    ],
+)
+def test_dx05_unstorable_step_results(dx: ModuleType, failed: list[str], stars: int) -> None:
+    rating = grade(dx, "DX-05", DX05_RUNTIME + DX05_SYNC + UNSTORABLE, failed)
+    assert rating.stars == stars
+    named_fix = "output_type=" in str(rating.advice)
+    assert named_fix is ("unserializable:names-fix" in failed and stars > 2)
+
+
+def test_dx05_as_seen_names_the_missing_fix_in_its_advice(dx: ModuleType) -> None:
+    rating = grade(
+        dx, "DX-05", DX05_RUNTIME + DX05_SYNC + UNSTORABLE, [*AS_SEEN, "unserializable:names-fix"]
+    )
+    assert rating.stars == 3 and "output_type=" in str(rating.advice)
 
 
 DX06_RULES = ["rule:side-effects-in-steps", "rule:stable-step-ids", "rule:pydantic-output-type"]

@@ -183,6 +183,15 @@ def test_ob06_native_and_pattern(ob) -> None:
     assert broken_pattern.pattern is not None and broken_pattern.pattern.stars == 2
 
 
+def test_ob06_warns_off_module_loggers_only_when_they_repeated(ob) -> None:
+    found = ["ctx-logger-once", "plain-logger-repeats", "pattern-run-context"]
+    repeated = rate(ob, "OB-06", evidence(found, ["native-run-context"]))
+    once = rate(ob, "OB-06", evidence(found, ["native-run-context", "plain-logger-repeats"]))
+    assert repeated.stars == once.stars == 3
+    assert "repeats" in str(repeated.reason) and "never a module logger" in str(repeated.advice)
+    assert "repeats" not in str(once.reason) and "module logger" not in str(once.advice)
+
+
 def test_ui_bundles_are_found_in_the_page(ob) -> None:
     html = '<link rel="modulepreload" href="/assets/index-B.js"/><script src="/assets/a.js">'
     assert ob._ui_assets(html) == ["/assets/a.js", "/assets/index-B.js"]

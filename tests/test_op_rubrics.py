@@ -30,7 +30,8 @@ def test_every_op_item_has_a_rubric_and_a_budget(op: ModuleType) -> None:
 
 
 OP01 = ["serve-model-runs", "connect-model-runs", "unsigned-rejected", "wrong-signature-rejected",
-        "correct-signature-accepted", "stale-signature-rejected", "server-signed-run"]  # fmt: skip
+        "correct-signature-accepted", "stale-signature-rejected", "server-signed-run",
+        "event-key-required"]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -40,6 +41,7 @@ OP01 = ["serve-model-runs", "connect-model-runs", "unsigned-rejected", "wrong-si
         (["stale-signature-rejected"], 4),  # what Python SDK 0.5.19 does
         (["connect-model-runs"], 4),
         (["server-signed-run"], 3),
+        (["event-key-required"], 3),  # anyone reaching the server can start runs
         (["unsigned-rejected"], 2),
         (["correct-signature-accepted"], 2),
         (["serve-model-runs"], 1),
@@ -62,7 +64,8 @@ OP02_CORE = ["rest-list-event-runs", "rest-get-run", "rest-list-functions", "res
 OP02_ODD = ["unknown-run-is-404", "statuses-agree", "self-hosted:statuses-agree",
             "reads-are-fresh", "output-with-final-status"]  # fmt: skip
 OP02_FAULTS = ["rest-cancel-run", "self-hosted:rest-cancel-run", "sleeping-run-never-final",
-               "self-hosted:sleeping-run-never-final", "graphql-requires-key"]  # fmt: skip
+               "self-hosted:sleeping-run-never-final", "rest-requires-key",
+               "graphql-requires-key"]  # fmt: skip
 OP02 = [*OP02_CORE, *OP02_ODD, *OP02_FAULTS, "self-hosted:gql-cancel-run"]
 # What inngest 1.43.0 did: the dev server's oddities, and on PostgreSQL a REST cancel that
 # answers 404, a sleeping run reported COMPLETED, GraphQL mutations that need no key.
@@ -90,6 +93,7 @@ def op02(failed: list[str], gaps: list[float] | None = None) -> Evidence:
         (["sleeping-run-never-final"], 3),  # a running run reported finished
         (["self-hosted:sleeping-run-never-final"], 3),
         (["graphql-requires-key"], 3),  # anyone can cancel, rerun, delete apps
+        (["rest-requires-key"], 3),  # anyone can read and cancel runs
         (["self-hosted:rest-cancel-run", "self-hosted:gql-cancel-run"], 3),
         (["gql-rerun", "v2-rerun"], 3),
         (["rest-list-functions", "gql-list-apps"], 3),
@@ -134,12 +138,28 @@ OP03 = survival("self-hosted") + survival("self-hosted-sqlite")
     [
         ([], 5),
         (["self-hosted-sqlite:in-flight-resumed"], 4),  # what inngest 1.43.0 does
+        (["self-hosted-sqlite:history-kept"], 4),  # "every backend kept history" is untrue
+        (["self-hosted-sqlite:registration-kept"], 4),
         (["self-hosted:history-kept"], 3),
         (["self-hosted:in-flight-resumed"], 2),
     ],
 )
 def test_op03_storage(op: ModuleType, failed: list[str], stars: int) -> None:
     assert rate(op, "OP-03", evidence(OP03, failed)).stars == stars
+
+
+def test_op03_speaks_of_persist_only_when_the_dev_server_lost_something(op: ModuleType) -> None:
+    dev = survival("dev-persist")
+    kept = rate(op, "OP-03", evidence([*OP03, *dev]))
+    lost = rate(op, "OP-03", evidence([*OP03, *dev], [dev[2]]))
+    assert kept.stars == lost.stars == 5
+    assert "--persist" not in str(kept.reason) and "--persist did not" in str(lost.reason)
+    sqlite_lost = [*dev[2:], "self-hosted-sqlite:in-flight-resumed"]
+    assert "even with --persist" in str(
+        rate(op, "OP-03", evidence([*OP03, *dev], sqlite_lost)).advice
+    )
+    kept_dev = rate(op, "OP-03", evidence([*OP03, *dev], ["self-hosted-sqlite:in-flight-resumed"]))
+    assert "--persist" not in str(kept_dev.advice)
 
 
 def test_op03_without_postgres_and_redis_is_at_most_three_and_says_how_to_install(
@@ -152,7 +172,7 @@ def test_op03_without_postgres_and_redis_is_at_most_three_and_says_how_to_instal
     assert rating.advice is not None and "apt-get install" in str(rating.advice)
 
 
-OP04 = ["queue-drains", "per-key-limit-held", "keys-run-in-parallel"]
+OP04 = ["queue-drains", "self-hosted:queue-drains", "per-key-limit-held", "keys-run-in-parallel"]
 
 
 @pytest.mark.parametrize(
@@ -163,11 +183,17 @@ OP04 = ["queue-drains", "per-key-limit-held", "keys-run-in-parallel"]
         (["keys-run-in-parallel"], 2.0, 3),
         (["per-key-limit-held"], 2.0, 3),
         (["queue-drains"], 2.0, 2),
+        (["self-hosted:queue-drains"], 2.0, 2),  # the server users deploy did not drain it
     ],
 )
 def test_op04_scalability(op: ModuleType, failed: list[str], drain_s: float, stars: int) -> None:
     ev = evidence(OP04, failed, measurements={"drain-time": drain_s})
     assert rate(op, "OP-04", ev).stars == stars
+
+
+def test_op04_without_a_self_hosted_server_rates_the_dev_server(op: ModuleType) -> None:
+    ev = evidence(OP04, not_run=["self-hosted:queue-drains"], measurements={"drain-time": 2.0})
+    assert rate(op, "OP-04", ev).stars == 4
 
 
 OP05 = ["retention-setting", "delete-run-api", "self-hosted-keeps-history"]

@@ -30,13 +30,16 @@ def test_every_pf_item_has_a_rubric(pf: ModuleType) -> None:
 
 
 # --- PF-01 --------------------------------------------------------------------------------------
-def latency(overhead: float, low: float | None = None, passed: bool = True) -> Evidence:
+def latency(
+    overhead: float, low: float | None = None, passed: bool = True, low_passed: bool = True
+) -> Evidence:
     ev = evidence(
         passed=["chain-completes:default-tick"] if passed else [],
         failed=[] if passed else ["chain-completes:default-tick"],
         measurements={"step-overhead:default-tick": overhead, "first-step:default-tick": 180.0},
     )
     if low is not None:
+        ev.check("chain-completes:low-tick", "chain at a low tick", low_passed)
         ev.measure("step-overhead:low-tick", low, "ms")
     return ev
 
@@ -60,6 +63,12 @@ def test_pf01_advice_names_the_tick_when_it_dominates(pf) -> None:
     assert "--tick" in str(tuned.advice) and "step-overhead:low-tick" in tuned.drivers
     untuned = rate(pf, "PF-01", latency(150.0, low=140.0))
     assert "--tick" not in str(untuned.advice)
+
+
+def test_pf01_no_tick_advice_when_the_chain_broke_at_the_low_tick(pf) -> None:
+    broken = rate(pf, "PF-01", latency(150.0, low=10.0, low_passed=False))
+    assert broken.stars == 4  # rated at the default tick either way
+    assert "--tick" not in str(broken.advice)
 
 
 # --- PF-02 --------------------------------------------------------------------------------------

@@ -101,7 +101,7 @@ def test_measured_cells_show_figures_stars_and_differences(tmp_path: Path) -> No
     documented = next(line for line in en.splitlines() if line.startswith("| Determinism"))
     assert "[documented, not executed](https://" in documented  # not measured: still cited
     assert "| agrees |" not in en  # nothing measured agrees here
-    assert "**相違**" in ja and "元レポートは 5★、測定では 4★" in ja
+    assert "**相違**" in ja and "元のレポートは 5★、測定では 4★" in ja
 
 
 def test_the_evidence_behind_each_temporal_cell_is_listed(tmp_path: Path) -> None:

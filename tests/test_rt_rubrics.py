@@ -44,10 +44,12 @@ RT01 = ["retries-0-attempts", "retries-3-attempts", "non-retriable-one-attempt",
         (["non-retriable-one-attempt"], [], 2),
         (["body-failure-retries-function"], [], 2),
         (["retry-after-honoured"], [], 3),
+        (["retry-after-overrides-backoff"], [], 3),  # the retry waited for the table's 15 s
         (["default-schedule-backs-off"], [], 4),  # e.g. a linear schedule
         (["default-schedule-jittered"], [], 4),
         ([], ["default-schedule-matches-source", "default-schedule-backs-off",
-              "default-schedule-jittered"], 4),  # an external dev server
+              "default-schedule-jittered", "retry-after-overrides-backoff"],
+         4),  # an external dev server: no default backoff to measure or override
     ],
 )  # fmt: skip
 def test_rt01_retry_strategy(
@@ -66,7 +68,8 @@ def test_rt01_fail_close_threshold_falls_when_attempts_are_wrong(rt: ModuleType)
 
 RT02 = ["start-timeout-cancels-queued", "finish-timeout-cancels-running",
         "wait-for-event-timeout", "invoke-timeout", "step-deadline-pattern",
-        "step-deadline-native", "finish-timeout-bounds-hang", "hung-step-detected"]  # fmt: skip
+        "step-deadline-native", "finish-timeout-bounds-hang", "hung-step-detected",
+        "late-answer-after-cancel-ignored"]  # fmt: skip
 RT02_MEASURED = ["step-deadline-native", "hung-step-detected"]  # what dev server 1.43 gives
 
 
@@ -79,6 +82,8 @@ RT02_MEASURED = ["step-deadline-native", "hung-step-detected"]  # what dev serve
         ([*RT02_MEASURED, "finish-timeout-bounds-hang"], 2, 2),
         ([*RT02_MEASURED, "invoke-timeout"], 2, 4),
         ([*RT02_MEASURED, "step-deadline-pattern"], 3, 2),
+        # timeouts.finish cancelled the run, but its step's late answer started the next step
+        ([*RT02_MEASURED, "late-answer-after-cancel-ignored"], 3, 2),
         (RT02[:4], 1, 4),
     ],
 )

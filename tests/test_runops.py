@@ -117,10 +117,27 @@ def test_bulk_cancel_posts_the_window_and_keeps_a_failure_as_evidence() -> None:
     ]
 
 
-def test_rest_endpoint_status_reports_a_missing_route() -> None:
-    api = make_api(lambda r: httpx.Response(404, text="404 page not found"))
-    outcome = runops.rest_endpoint_status(api, "POST", "/v1/runs/R/rerun")
-    assert (outcome.status_code, outcome.ok, outcome.body) == (404, False, "404 page not found")
+def test_rest_v2_rerun_returns_the_new_run() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert (request.method, request.url.path) == ("POST", "/api/v2/runs/R/rerun")
+        return httpx.Response(200, json={"data": {"runId": "R2"}})
+
+    outcome, new_run = runops.rerun_via_rest_v2(make_api(handler), "R")
+    assert (outcome.ok, new_run) == (True, "R2")
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        httpx.Response(404, text="404 page not found"),
+        httpx.Response(501, json={"errors": [{"code": "not_implemented"}]}),
+        httpx.Response(200, json={"data": {}}),
+    ],
+)
+def test_rest_v2_rerun_without_a_new_run(response: httpx.Response) -> None:
+    outcome, new_run = runops.rerun_via_rest_v2(make_api(lambda r: response), "R")
+    assert new_run is None
+    assert outcome.status_code == response.status_code
 
 
 def test_list_runs_filters_by_time_and_status() -> None:

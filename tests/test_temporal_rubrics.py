@@ -293,7 +293,7 @@ def test_fewer_stars_than_the_original_is_a_difference_with_a_reason() -> None:
     row = {r.key: r for r in assemble({"RT-04": measured("RT-04", ev)})}["heartbeat"]
     assert row.temporal.stars == 4 and row.differs is True
     assert str(row.differs_why) == "measured 4★ where the original report gave 5★"
-    assert row.differs_why and row.differs_why.render("ja") == "元レポートは 5★、測定では 4★"
+    assert row.differs_why and row.differs_why.render("ja") == "元のレポートは 5★、測定では 4★"
 
 
 @pytest.mark.parametrize(

@@ -180,3 +180,39 @@ def test_vr01_stuck_reason_names_the_watch(vr: ModuleType) -> None:
     rating = rate(vr, "VR-01", VR01, ["in-flight-run-survives-deploy"])
     assert rating.stars == 1
     assert f"within {vr.RUN_FINISH_WATCH_S:.0f} s" in str(rating.reason)
+
+
+def test_vr02_says_the_renamed_step_reran_only_when_it_did(vr: ModuleType) -> None:
+    reran = rate(vr, "VR-02", VR02, MEASURED_VR02)
+    did_not = rate(vr, "VR-02", VR02, [*MEASURED_VR02, "native-renamed-step-reruns"])
+    assert reran.stars == did_not.stars == 2
+    assert "runs the renamed step again" in str(reran.reason)
+    assert "runs the renamed step again" not in str(did_not.reason)
+
+
+def test_vr03_pattern_says_when_the_runs_query_listed_finished_runs(vr: ModuleType) -> None:
+    accurate = rate(vr, "VR-03", VR03, ["retired-function-keeps-runs"])
+    stale = rate(vr, "VR-03", VR03, ["retired-function-keeps-runs", "runs-query-accurate"])
+    assert accurate.pattern is not None and stale.pattern is not None
+    assert accurate.pattern.stars == stale.pattern.stars == 4
+    assert "listed finished runs" in str(stale.pattern.reason)
+    assert "listed finished runs" not in str(accurate.pattern.reason)
+
+
+@pytest.mark.parametrize(
+    ("failed", "recommends_guard", "recommends_replay"),
+    [
+        ([], True, True),
+        (["non-retriable-validation"], False, True),
+        (["replay-catches-schema-break"], True, False),
+        (["non-retriable-validation", "replay-catches-schema-break"], False, False),
+    ],
+)
+def test_vr04_advises_only_the_remedies_that_worked(
+    vr: ModuleType, failed: list[str], recommends_guard: bool, recommends_replay: bool
+) -> None:
+    rating = rate(vr, "VR-04", VR04, ["validation-fails-fast-by-default", *failed])
+    assert rating.stars == 4
+    assert ("raise NonRetriableError" in str(rating.advice)) is recommends_guard
+    assert ("replay recorded events" in str(rating.advice)) is recommends_replay
+    assert ("did not stop that" in str(rating.reason)) is not recommends_guard

@@ -837,7 +837,7 @@ def _watch_unstable_run(probe: Probe) -> None:
     probe.check(
         "violation-error-clear",
         described["violation-error-clear"],
-        run.status == "FAILED" and "limit" in error.lower(),
+        run.status == "FAILED" and any(w in error.lower() for w in ("limit", *CAUSE_WORDS)),
         observed=outcome,
         expected="FAILED, with an error naming the limit or the cause",
         run_ids=[run_id],

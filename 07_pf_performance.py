@@ -467,8 +467,8 @@ def _(ev: Evidence) -> Rating:
 # the largest size: every request of a run carries all of its saved step outputs, so runs with
 # many more parallel steps may grow faster than measured here.
 
-RUN_COUNTS = (50, 200, 500, 1000)
-PARALLEL_COUNTS = (1, 10, 100, 300)
+RUN_COUNTS = (50, 200, 400, 800)
+PARALLEL_COUNTS = (1, 10, 100, 200, 400)
 REPEATS = 3
 # A quadratic term this large a share of the fitted duration at the largest size is growth that
 # matters, not just a detectable bend.

@@ -44,7 +44,14 @@ from common import (
 from harness import cloud_docs
 from harness.otel import ulid_time_ns
 from harness.request_timing import RequestTimeline, RequestTiming
-from harness.stats import Distribution, PolynomialFit, find_limit, fit_polynomial, t_critical_95
+from harness.stats import (
+    Distribution,
+    PolynomialFit,
+    find_limit,
+    fit_line,
+    fit_polynomial,
+    t_critical_95,
+)
 
 suite = Suite(__file__, Category.PF, runs_alone=True)  # timings need the CPU to themselves
 
@@ -612,6 +619,12 @@ def _shuffled(sizes: tuple[int, ...], round_: int) -> list[int]:
     return order
 
 
+def _points(samples: dict[int, list[float]]) -> tuple[list[float], list[float]]:
+    """Every sample as a size and a duration: the xs and the ys of the fits."""
+    sizes = sorted(samples)
+    return [float(n) for n in sizes for _ in samples[n]], [d for n in sizes for d in samples[n]]
+
+
 @dataclass(frozen=True)
 class SizeFit:
     """Durations (s) by size, fitted: a line over every sample, a line per repeat, and a
@@ -625,8 +638,6 @@ class SizeFit:
     @classmethod
     def of(cls, samples: dict[int, list[float]]) -> SizeFit:
         sizes = sorted(samples)
-        xs = [float(n) for n in sizes for _ in samples[n]]
-        ys = [d for n in sizes for d in samples[n]]
         repeats = min(len(v) for v in samples.values())
         slopes = [
             fit_polynomial(
@@ -634,6 +645,7 @@ class SizeFit:
             ).coefficients[1]
             for r in range(repeats)
         ]
+        xs, ys = _points(samples)
         return cls(samples, fit_polynomial(xs, ys, 1), slopes, fit_polynomial(xs, ys, 2))
 
     @property
@@ -675,7 +687,7 @@ def _record_fit(probe: Probe, kind: str, fit: SizeFit, unit: str, linear: Msg) -
             low=min(slopes_ms),
             high=max(slopes_ms),
             a=round(fit.line.coefficients[0], 3),
-            r2=round(_r_squared(fit), 4),
+            r2=round(fit_line(*_points(fit.samples)).r_squared, 4),
         ),
         samples=slopes_ms,
     )
@@ -713,14 +725,6 @@ def _record_fit(probe: Probe, kind: str, fit: SizeFit, unit: str, linear: Msg) -
         observed=observed,
         expected="c ≤ 0, or |t| within the 95 % critical value",
     )
-
-
-def _r_squared(fit: SizeFit) -> float:
-    ys = [d for v in fit.samples.values() for d in v]
-    mean = sum(ys) / len(ys)
-    total = sum((y - mean) ** 2 for y in ys)
-    residual = sum((d - fit.line.predict(n)) ** 2 for n, v in fit.samples.items() for d in v)
-    return 1.0 if total == 0 else 1 - residual / total
 
 
 @suite.item("PF-02", functions=[import_order, resize_images], timeout=140)

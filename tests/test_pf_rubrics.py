@@ -99,7 +99,8 @@ def test_pf02_stars_follow_cost_per_unit_and_upward_bend(
 ) -> None:
     rating = rate(pf, "PF-02", ev)
     assert rating.stars == stars and says in str(rating.reason)
-    assert "1, 10, 100" in str(rating.reason)  # the sizes fitted are named
+    sizes = ", ".join(map(str, pf.PARALLEL_COUNTS))
+    assert sizes in str(rating.reason) and f"{pf.REPEATS} repeats" in str(rating.reason)
 
 
 def test_pf02_a_large_share_that_is_not_distinguishable_is_not_growth(pf: ModuleType) -> None:

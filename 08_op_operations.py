@@ -42,6 +42,7 @@ from common import (
     side_effects,
     t,
 )
+from harness import cloud_docs
 from harness.api import FINAL_STATUSES, DevServerAPI
 from harness.connect import ConnectWorker
 from harness.ports import free_port
@@ -1405,11 +1406,8 @@ def scalability(probe: Probe) -> None:
         ),
         "https://www.inngest.com/blog/inngest-1-0-announcing-self-hosting-support",
     )
-    probe.document(
-        "cloud-concurrency-by-plan",
-        t("on Inngest Cloud, concurrent steps are limited per plan (5, 25, 200+ or custom)"),
-        "https://www.inngest.com/docs/usage-limits/inngest",
-    )
+    for key, claim, source in cloud_docs.concurrency_by_plan():
+        probe.document(key, claim, source)
 
 
 @scalability.rubric
@@ -1555,14 +1553,8 @@ def retention(probe: Probe) -> None:
         ),
         "https://github.com/inngest/inngest/blob/v1.43.0/pkg/db/postgres/sqlc/queries.sql",
     )
-    probe.document(
-        "cloud-retention-by-plan",
-        t(
-            "Inngest Cloud keeps trace and log history 24 hours, 7 days, 14 days "
-            "or 90 days, by plan"
-        ),
-        "https://www.inngest.com/docs/usage-limits/inngest",
-    )
+    for key, claim, source in cloud_docs.history_retention_by_plan():
+        probe.document(key, claim, source)
 
 
 @retention.rubric

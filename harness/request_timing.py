@@ -74,6 +74,18 @@ class RequestTimeline:
         raised nothing."""
         return any(r.step_id is None and r.error is None for r in self.requests(run_id))
 
+    def returned_runs(self) -> int:
+        """How many runs have returned (see :meth:`returned`), in one pass over the requests:
+        cheap enough to poll while a burst of a thousand runs is in flight in this process."""
+        with self._lock:
+            return len(
+                {
+                    r.run_id
+                    for r in self._requests
+                    if r.responded is not None and r.step_id is None and r.error is None
+                }
+            )
+
     def wait(self, condition: Callable[[], bool], timeout: float, poll: float = 0.005) -> bool:
         """Poll ``condition`` (cheap: memory only, no load on the dev server) until it holds;
         False after ``timeout`` seconds."""

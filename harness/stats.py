@@ -1,4 +1,4 @@
-"""Statistics for measurements: percentiles, a bisection search for limits, and line fits.
+"""Statistics for measurements: percentiles, a bisection search for limits, and least-squares fits.
 
 Everything here is a pure function of its input so it can be unit-tested on fixed data; the
 probes feed it samples measured against a real dev server and record both the summary and the
@@ -180,3 +180,105 @@ def growth_exponent(xs: Sequence[float], ys: Sequence[float]) -> LineFit:
     if any(v <= 0 for v in (*xs, *ys)):
         raise ValueError("growth exponent needs positive values")
     return fit_line([math.log(x) for x in xs], [math.log(y) for y in ys])
+
+
+# Two-sided 95 % critical values of Student's t by degrees of freedom (1..30); beyond 30 the
+# normal value 1.96 is used (t at 30 dof is 2.042, so the step is small).
+_T_975 = (
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+)  # fmt: skip
+
+
+def t_critical_95(dof: int) -> float:
+    """The two-sided 95 % critical value of Student's t with ``dof`` degrees of freedom."""
+    if dof < 1:
+        raise ValueError(f"t needs at least one degree of freedom, got {dof}")
+    return _T_975[dof - 1] if dof <= len(_T_975) else 1.96
+
+
+@dataclass(frozen=True)
+class PolynomialFit:
+    """Least-squares ``y = c0 + c1·x + c2·x² + …`` with each coefficient's standard error.
+
+    ``standard_errors`` come from the residuals (σ² (XᵀX)⁻¹); they are ``None`` when there are
+    no spare degrees of freedom (as many points as coefficients), since the fit is then exact
+    and says nothing about spread.
+    """
+
+    coefficients: tuple[float, ...]  # c0, c1, … (lowest power first)
+    standard_errors: tuple[float, ...] | None
+    residual_stdev: float | None
+    dof: int  # samples minus coefficients
+    n: int
+
+    def predict(self, x: float) -> float:
+        return sum(c * x**power for power, c in enumerate(self.coefficients))
+
+    def t_value(self, power: int) -> float | None:
+        """The coefficient over its standard error (None when there is no spread to judge by;
+        ±inf for an exactly fitting nonzero coefficient)."""
+        if self.standard_errors is None:
+            return None
+        coefficient, error = self.coefficients[power], self.standard_errors[power]
+        if error == 0:
+            return 0.0 if coefficient == 0 else math.copysign(math.inf, coefficient)
+        return coefficient / error
+
+    def distinguishable_from_zero(self, power: int) -> bool | None:
+        """Whether the coefficient of ``x**power`` lies outside its 95 % confidence interval
+        around 0 (|t| above Student's critical value); None without spare degrees of freedom."""
+        t = self.t_value(power)
+        return None if t is None else abs(t) > t_critical_95(self.dof)
+
+
+def fit_polynomial(xs: Sequence[float], ys: Sequence[float], degree: int) -> PolynomialFit:
+    """Ordinary least squares of ``ys`` on ``1, x, …, x**degree`` by the normal equations.
+
+    x is scaled to [-1, 1] by its largest magnitude before the fit (so that x² for sizes in the
+    thousands does not swamp the constant column) and the coefficients scaled back after.
+    """
+    if len(xs) != len(ys):
+        raise ValueError(f"{len(xs)} x values but {len(ys)} y values")
+    terms = degree + 1
+    if degree < 1 or len(set(xs)) < terms:
+        raise ValueError(f"a degree-{degree} fit needs at least {terms} distinct x values")
+    scale = max(abs(x) for x in xs)
+    rows = [[(x / scale) ** power for power in range(terms)] for x in xs]
+    normal = [[sum(r[i] * r[j] for r in rows) for j in range(terms)] for i in range(terms)]
+    inverse = _inverse(normal)
+    moments = [sum(r[i] * y for r, y in zip(rows, ys, strict=True)) for i in range(terms)]
+    scaled = [sum(inverse[i][j] * moments[j] for j in range(terms)) for i in range(terms)]
+    residuals = [
+        y - sum(c * v for c, v in zip(scaled, r, strict=True))
+        for r, y in zip(rows, ys, strict=True)
+    ]
+    dof = len(xs) - terms
+    coefficients = tuple(c / scale**power for power, c in enumerate(scaled))
+    if dof == 0:
+        return PolynomialFit(coefficients, None, None, dof, len(xs))
+    variance = sum(r * r for r in residuals) / dof
+    errors = tuple(
+        math.sqrt(max(variance * inverse[power][power], 0.0)) / scale**power
+        for power in range(terms)
+    )
+    return PolynomialFit(coefficients, errors, math.sqrt(variance), dof, len(xs))
+
+
+def _inverse(matrix: list[list[float]]) -> list[list[float]]:
+    """Gauss-Jordan inverse with partial pivoting (for the small normal equations above)."""
+    size = len(matrix)
+    work = [[*row, *(1.0 if i == j else 0.0 for j in range(size))] for i, row in enumerate(matrix)]
+    for column in range(size):
+        pivot = max(range(column, size), key=lambda r: abs(work[r][column]))
+        if abs(work[pivot][column]) < 1e-12:
+            raise ValueError("the normal equations are singular (x values too few or alike)")
+        work[column], work[pivot] = work[pivot], work[column]
+        lead = work[column][column]
+        work[column] = [v / lead for v in work[column]]
+        for row in range(size):
+            if row != column and work[row][column] != 0:
+                factor = work[row][column]
+                work[row] = [a - factor * b for a, b in zip(work[row], work[column], strict=True)]
+    return [row[size:] for row in work]

@@ -113,21 +113,47 @@ def test_ex04_state_loss(ex: ModuleType, failed: list[str], stars: int) -> None:
 
 
 EX05 = ["body-reruns-nondeterministically", "allowed-nondeterminism-harmless",
-        "violation-contained", "violation-reported"]  # fmt: skip
+        "violation-run-ends", "violation-error-clear", "violation-contained",
+        "violation-reported"]  # fmt: skip
+EX05_WATCHED = {"unstable-step-executions": 1000.0, "unstable-run-seconds": 24.0}
 
 
 @pytest.mark.parametrize(
-    ("failed", "stars"),
+    ("failed", "stars", "says"),
     [
-        ([], 5),
-        (["violation-reported"], 4),
-        (["violation-contained", "violation-reported"], 3),
-        (["body-reruns-nondeterministically"], 2),
-        (["allowed-nondeterminism-harmless"], 1),
+        ([], 5, "caught and named"),
+        (["violation-reported"], 4, "without naming"),
+        (["violation-contained"], 3, "the cause is named"),
+        (["violation-contained", "violation-reported"], 3, "1000 times"),
+        (["violation-error-clear", "violation-contained", "violation-reported"], 2,
+         "without an error that says why"),
+        (["violation-run-ends", "violation-error-clear", "violation-contained",
+          "violation-reported"], 2, "still running after 24 s"),
+        (["body-reruns-nondeterministically"], 2, "re-execution model"),
+        (["allowed-nondeterminism-harmless"], 1, "breaks runs"),
     ],
-)
-def test_ex05_determinism_constraints(ex: ModuleType, failed: list[str], stars: int) -> None:
-    assert rate(ex, "EX-05", evidence(EX05, failed)).stars == stars
+)  # fmt: skip
+def test_ex05_determinism_constraints(
+    ex: ModuleType, failed: list[str], stars: int, says: str
+) -> None:
+    rating = rate(ex, "EX-05", evidence(EX05, failed, measurements=EX05_WATCHED))
+    assert rating.stars == stars
+    assert says in str(rating.reason)
+
+
+def test_ex05_a_run_watched_to_the_step_limit_is_rated_on_what_was_counted(
+    ex: ModuleType,
+) -> None:
+    failed = ["violation-contained", "violation-reported"]
+    ev = evidence(EX05, failed, measurements={**EX05_WATCHED, "unstable-step-executions": 999.0})
+    rating = rate(ex, "EX-05", ev)
+    assert rating.stars == 3 and "999 times" in str(rating.reason) and rating.advice
+
+
+def test_ex05_violation_not_observable_is_not_rated_as_a_loop(ex: ModuleType) -> None:
+    ev = evidence(EX05[:2], not_run=EX05[2:])
+    rating = rate(ex, "EX-05", ev)
+    assert rating.stars == 3 and "not observed" in str(rating.reason)
 
 
 EX06 = ["swapped-steps-keep-values", "run-finishes", "renamed-step-silently-rerun",

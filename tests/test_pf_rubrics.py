@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
 
 import pytest
@@ -72,37 +73,100 @@ def test_pf01_no_tick_advice_when_the_chain_broke_at_the_low_tick(pf) -> None:
 
 
 # --- PF-02 --------------------------------------------------------------------------------------
-def fan_out(runs: float, steps: float, runs_growth: float = 0.9, steps_growth: float = 0.5):
-    ev = evidence(passed=["runs-all-complete", "parallel-steps-complete"])
-    ev.measure("runs-per-s:400", runs, "runs/s")
-    ev.measure("steps-per-s:100", steps, "steps/s")
-    ev.measure("runs-growth-exponent", runs_growth, "")
-    ev.measure("steps-growth-exponent", steps_growth, "")
+PF02_CHECKS = ["runs-all-complete", "parallel-steps-complete", "runs-no-upward-bend",
+               "steps-no-upward-bend"]  # fmt: skip
+
+
+def fan_out(
+    per_run: float = 10.0,
+    per_step: float = 2.3,
+    bent: tuple[str, ...] = (),
+    share: float = 1.0,
+) -> Evidence:
+    """Evidence as PF-02 records it: ``bent`` kinds failed their upward-bend check, with the
+    quadratic term making up ``share`` % of the fitted duration at the largest size."""
+    ev = evidence(PF02_CHECKS, failed=[f"{k}-no-upward-bend" for k in bent])
+    ev.measure("runs-cost-per-unit", per_run, "ms/run")
+    ev.measure("steps-cost-per-unit", per_step, "ms/step")
+    for kind in ("runs", "steps"):
+        ev.measure(f"{kind}-quadratic-share", share if kind in bent else 1.0, "%")
     return ev
 
 
 @pytest.mark.parametrize(
-    ("runs", "steps", "runs_growth", "steps_growth", "stars"),
+    ("ev", "stars", "says"),
     [
-        (95.0, 86.0, 0.95, 0.47, 5),
-        (95.0, 30.0, 0.95, 0.47, 4),
-        (5.0, 86.0, 0.95, 0.47, 3),
-        (95.0, 86.0, 1.9, 0.47, 2),
-        (95.0, 86.0, 0.9, 2.1, 2),
+        (fan_out(), 5, "grows linearly within the sizes measured"),
+        (fan_out(per_run=30.0), 4, "tens of milliseconds per unit"),
+        (fan_out(bent=("steps",), share=10.0), 4, "small but distinguishable upward bend"),
+        (fan_out(per_step=150.0), 3, "high per unit"),
+        (fan_out(bent=("steps",), share=40.0), 2, "40.0 %"),
+        (fan_out(bent=("runs",), share=25.0), 2, "faster than linearly"),
     ],
 )
-def test_pf02_stars_follow_throughput_and_growth(
-    pf, runs, steps, runs_growth, steps_growth, stars
+def test_pf02_stars_follow_cost_per_unit_and_upward_bend(
+    pf: ModuleType, ev: Evidence, stars: int, says: str
 ) -> None:
-    assert rate(pf, "PF-02", fan_out(runs, steps, runs_growth, steps_growth)).stars == stars
+    rating = rate(pf, "PF-02", ev)
+    assert rating.stars == stars and says in str(rating.reason)
+    sizes = ", ".join(map(str, pf.PARALLEL_COUNTS))
+    assert sizes in str(rating.reason) and f"{pf.REPEATS} repeats" in str(rating.reason)
+
+
+def test_pf02_a_large_share_that_is_not_distinguishable_is_not_growth(pf: ModuleType) -> None:
+    ev = fan_out()
+    ev.measure("steps-quadratic-share", 60.0, "%")  # noise: the bend check passed
+    assert rate(pf, "PF-02", ev).stars == 5
 
 
 @pytest.mark.parametrize("lost", ["runs-all-complete", "parallel-steps-complete"])
-def test_pf02_lost_work_is_one_star(pf, lost: str) -> None:
-    ev = fan_out(95.0, 86.0)
-    ev.check(lost, lost, False)
+def test_pf02_lost_work_is_one_star(pf: ModuleType, lost: str) -> None:
+    ev = evidence(PF02_CHECKS, failed=[lost])
     rating = rate(pf, "PF-02", ev)
     assert rating.stars == 1 and lost in rating.drivers
+
+
+def _samples(pf: ModuleType, duration: Callable[[int], float]) -> dict[int, list[float]]:
+    jitter = (0.03, -0.01, -0.02)  # the same spread at every size, one value per repeat
+    return {n: [duration(n) + j for j in jitter] for n in pf.PARALLEL_COUNTS}
+
+
+def test_pf02_fit_of_linear_samples_records_cost_and_no_bend(pf: ModuleType) -> None:
+    fit = pf.SizeFit.of(_samples(pf, lambda n: 0.6 + 0.0023 * n))
+    assert not fit.bends_upward
+    ev = Evidence()
+    pf._record_fit(ev, "steps", fit, "step", "no bend")
+    assert ev.passed("steps-no-upward-bend")
+    assert ev.value("steps-cost-per-unit") == pytest.approx(2.3, abs=0.05)
+    per_repeat = next(m for m in ev.measurements if m.key == "steps-cost-per-unit").samples
+    assert per_repeat is not None and len(per_repeat) == pf.REPEATS
+
+
+def test_pf02_fit_of_quadratic_samples_fails_the_bend_check(pf: ModuleType) -> None:
+    fit = pf.SizeFit.of(_samples(pf, lambda n: 0.6 + 0.0023 * n + 2e-5 * n * n))
+    assert fit.bends_upward
+    ev = Evidence()
+    pf._record_fit(ev, "steps", fit, "step", "no bend")
+    assert ev.failed("steps-no-upward-bend")
+    largest = max(pf.PARALLEL_COUNTS)
+    quadratic = 2e-5 * largest**2
+    share = 100 * quadratic / (0.6 + 0.0023 * largest + quadratic)
+    assert ev.value("steps-quadratic-share") == pytest.approx(share, abs=0.5)
+    assert rate(pf, "PF-02", _with_runs(ev)).stars == 2
+
+
+def test_pf02_a_downward_bend_is_not_growth(pf: ModuleType) -> None:
+    fit = pf.SizeFit.of(_samples(pf, lambda n: 0.6 + 0.01 * n - 2e-5 * n * n))
+    assert fit.quadratic.distinguishable_from_zero(2) and not fit.bends_upward
+
+
+def _with_runs(ev: Evidence) -> Evidence:
+    ev.check("runs-all-complete", "runs-all-complete", True)
+    ev.check("parallel-steps-complete", "parallel-steps-complete", True)
+    ev.check("runs-no-upward-bend", "runs-no-upward-bend", True)
+    ev.measure("runs-cost-per-unit", 10.0, "ms/run")
+    ev.measure("runs-quadratic-share", 1.0, "%")
+    return ev
 
 
 # --- PF-03 --------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ def test_each_request_is_stamped_in_order() -> None:
         assert earlier.responded is not None and earlier.responded <= later.entered
     assert timeline.run_ids() == {"test"}
     assert timeline.run_of("evt-1") == "test" and timeline.run_of("other") is None
-    assert timeline.returned("test")
+    assert timeline.returned("test") and timeline.returned_runs() == 1
     assert timeline.wait(lambda: timeline.returned("test"), timeout=1)
     assert not timeline.wait(lambda: timeline.returned("nope"), timeout=0.05)
     timeline.clear()
@@ -69,3 +69,4 @@ def test_errors_are_kept() -> None:
     assert first.error == "first attempt fails" and (first.attempt, second.attempt) == (0, 1)
     assert second.error is None
     assert timeline.returned("test")  # the second attempt returned
+    assert timeline.returned_runs() == 1  # the failed first attempt is not a second run

@@ -1,4 +1,4 @@
-"""harness.stats on fixed data: percentiles, bisection, line fits."""
+"""harness.stats on fixed data: percentiles, bisection, line and polynomial fits."""
 
 from __future__ import annotations
 
@@ -6,7 +6,15 @@ import statistics
 
 import pytest
 
-from harness.stats import Distribution, find_limit, fit_line, growth_exponent, percentile
+from harness.stats import (
+    Distribution,
+    find_limit,
+    fit_line,
+    fit_polynomial,
+    growth_exponent,
+    percentile,
+    t_critical_95,
+)
 
 
 def test_percentiles_interpolate_between_ranks() -> None:
@@ -111,3 +119,73 @@ def test_growth_exponent_tells_linear_from_quadratic() -> None:
     assert growth_exponent(xs, [0.01 * x * x for x in xs]).slope == pytest.approx(2.0)
     with pytest.raises(ValueError):
         growth_exponent([0, 1], [1.0, 2.0])
+
+
+def test_polynomial_fit_recovers_a_known_quadratic_exactly() -> None:
+    xs = [1.0, 10.0, 100.0, 300.0, 1000.0]
+    fit = fit_polynomial(xs, [0.6 + 0.002 * x + 3e-6 * x * x for x in xs], 2)
+    a, b, c = fit.coefficients
+    assert a == pytest.approx(0.6) and b == pytest.approx(0.002) and c == pytest.approx(3e-6)
+    assert fit.dof == 2 and fit.n == 5
+    assert fit.residual_stdev == pytest.approx(0.0, abs=1e-9)
+    assert fit.predict(500.0) == pytest.approx(0.6 + 1.0 + 0.75)
+
+
+def test_polynomial_fit_agrees_with_the_line_fit() -> None:
+    xs, ys = [1.0, 2.0, 3.0, 4.0], [1.0, 3.0, 2.0, 4.0]
+    line, poly = fit_line(xs, ys), fit_polynomial(xs, ys, 1)
+    assert poly.coefficients[1] == pytest.approx(line.slope)
+    assert poly.coefficients[0] == pytest.approx(line.intercept)
+
+
+def test_standard_errors_match_the_textbook_formula_for_a_line() -> None:
+    # SE(slope) = s / sqrt(Sxx), s² = SSR / (n - 2).
+    xs, ys = [1.0, 2.0, 3.0, 4.0, 5.0], [2.1, 3.9, 6.2, 7.8, 10.1]
+    fit = fit_polynomial(xs, ys, 1)
+    slope, intercept = fit.coefficients[1], fit.coefficients[0]
+    ssr = sum((y - intercept - slope * x) ** 2 for x, y in zip(xs, ys, strict=True))
+    s = (ssr / 3) ** 0.5
+    assert fit.standard_errors is not None
+    assert fit.standard_errors[1] == pytest.approx(s / 10**0.5)  # Sxx = 10
+    assert fit.residual_stdev == pytest.approx(s)
+
+
+def test_curvature_is_told_apart_from_noise_by_its_standard_error() -> None:
+    xs = [n for n in (1.0, 10.0, 100.0, 300.0, 1000.0) for _ in range(3)]
+    jitter = [0.02, -0.01, -0.01] * 5  # the same spread at every size, mean zero
+    linear = [0.6 + 0.002 * x + j for x, j in zip(xs, jitter, strict=True)]
+    curved = [y + 2e-6 * x * x for x, y in zip(xs, linear, strict=True)]
+    assert fit_polynomial(xs, linear, 2).distinguishable_from_zero(2) is False
+    bent = fit_polynomial(xs, curved, 2)
+    assert bent.distinguishable_from_zero(2) is True
+    assert bent.coefficients[2] == pytest.approx(2e-6, rel=0.01)
+    t = bent.t_value(2)
+    assert t is not None and t > t_critical_95(bent.dof)
+
+
+def test_exact_fit_has_no_spread_to_judge_by() -> None:
+    fit = fit_polynomial([1.0, 2.0, 3.0], [1.0, 4.0, 9.0], 2)
+    assert fit.standard_errors is None and fit.residual_stdev is None
+    assert fit.t_value(2) is None and fit.distinguishable_from_zero(2) is None
+
+
+def test_noise_free_samples_make_any_nonzero_coefficient_distinguishable() -> None:
+    xs = [1.0, 2.0, 3.0, 4.0]
+    fit = fit_polynomial(xs, [2.0 * x for x in xs], 1)
+    t = fit.t_value(1)
+    assert t is not None and t > 1e6 and fit.distinguishable_from_zero(1) is True
+
+
+def test_polynomial_fit_rejects_too_few_distinct_xs() -> None:
+    with pytest.raises(ValueError, match="at least 3 distinct"):
+        fit_polynomial([1.0, 1.0, 2.0, 2.0], [1.0, 1.0, 2.0, 2.0], 2)
+    with pytest.raises(ValueError, match="y values"):
+        fit_polynomial([1.0, 2.0, 3.0], [1.0], 2)
+
+
+def test_t_critical_values() -> None:
+    assert t_critical_95(1) == 12.706
+    assert t_critical_95(12) == 2.179
+    assert t_critical_95(100) == 1.96
+    with pytest.raises(ValueError, match="degree of freedom"):
+        t_critical_95(0)

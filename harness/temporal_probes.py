@@ -99,7 +99,7 @@ WORKER_SLOTS = {"max_concurrent_activities": 100, "max_concurrent_workflow_tasks
 # PF sizes: those of the Inngest PF-01/PF-02 (07_pf_performance.py), so the figures compare.
 PF01_STEPS = CHAIN_STEPS  # as the Inngest PF-01: 50 step-to-step gaps
 PF01_RUNS = 3
-PF02_RUN_COUNTS = (50, 150, 400)  # the Inngest PF-02's sizes
+PF02_RUN_COUNTS = (50, 150, 400)  # Temporal fan-out sizes (Inngest's PF-02 has its own set)
 PF02_WIDTHS = (10, 40, 100)
 
 Say = Callable[[str], None]

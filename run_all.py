@@ -402,9 +402,9 @@ def tally(script: Script, results_dir: Path) -> ScriptTally:
 
 def summary_table(scripts: list[Script], results_dir: Path) -> Table:
     table = Table(title="Whole run")
-    columns = ("Script", "Items", "Rated now", "Good", "Not good", "Earlier ratings", "Unrated")
-    for column in (*columns, "Time", "Exit"):
-        table.add_column(column)
+    table.add_column("Script", no_wrap=True)
+    for column in ("Items", "Rated now", "Good", "Not good", "Kept", "Unrated", "Time", "Exit"):
+        table.add_column(column, overflow="fold")
     for script in scripts:
         took = f"{script.ended - script.started:.0f}s" if script.started and script.ended else ""
         exit_text = (

@@ -378,7 +378,7 @@ class ScriptTally:
         return self.rated - self.good
 
     def kept_text(self) -> str:
-        return ", ".join(f"{n} kept from {day}" for day, n in sorted(self.kept.items()))
+        return ", ".join(f"{n} from {day}" for day, n in sorted(self.kept.items()))
 
 
 def tally(script: Script, results_dir: Path) -> ScriptTally:
@@ -401,25 +401,31 @@ def tally(script: Script, results_dir: Path) -> ScriptTally:
 
 
 def summary_table(scripts: list[Script], results_dir: Path) -> Table:
-    table = Table(title="Whole run")
+    """One row per script, narrow enough for an 80-column terminal."""
+    table = Table(
+        title="Whole run",
+        caption="Rated: by this run (of them ★3+: good). Kept: earlier ratings this run did not "
+        "replace, by date. None: no rating at all.",
+    )
     table.add_column("Script", no_wrap=True)
-    for column in ("Items", "Rated now", "Good", "Not good", "Kept", "Unrated", "Time", "Exit"):
-        table.add_column(column, overflow="fold")
+    for column in ("Rated", "★3+"):
+        table.add_column(column, no_wrap=True, justify="right")
+    table.add_column("Kept", min_width=10, overflow="fold")
+    for column in ("None", "Time", "Exit"):
+        table.add_column(column, no_wrap=True)
     for script in scripts:
         took = f"{script.ended - script.started:.0f}s" if script.started and script.ended else ""
         exit_text = (
             f"{script.exit_code} ({script.outcome})" if script.exit_code is not None else "—"
         )
         if script.command is not None:  # the Temporal comparison: no items of its own
-            table.add_row(script.name, "", "", "", "", "", "", took, exit_text)
+            table.add_row(script.category, "", "", "", "", took, exit_text)
             continue
         counts = tally(script, results_dir)
         table.add_row(
-            script.name,
-            str(len(script.selected)),
-            str(counts.rated),
+            f"{script.path.name[:2]} {script.category}",
+            f"{counts.rated}/{len(script.selected)}",
             str(counts.good),
-            str(counts.not_good),
             counts.kept_text(),
             str(counts.unmeasured),
             took,

@@ -216,7 +216,7 @@ def test_the_closing_table_tells_rated_now_from_kept(tmp_path: Path) -> None:
     (tmp_path / f"{script.path.stem}.json").write_text(json.dumps(saved))
     counts = run_all.tally(script, tmp_path)
     assert (counts.rated, counts.good, counts.unmeasured) == (1, 1, 0)
-    assert counts.kept_text() == "1 kept from 2026-11-30"
+    assert counts.kept_text() == "1 from 2026-11-30"
 
 
 def test_a_script_that_never_ran_shows_only_kept_or_unrated(tmp_path: Path) -> None:
@@ -226,4 +226,4 @@ def test_a_script_that_never_ran_shows_only_kept_or_unrated(tmp_path: Path) -> N
     (tmp_path / f"{script.path.stem}.json").write_text(json.dumps(saved))
     counts = run_all.tally(script, tmp_path)
     assert counts.rated == 0 and counts.unmeasured == 1
-    assert counts.kept_text() == "1 kept from 2026-12-01"
+    assert counts.kept_text() == "1 from 2026-12-01"

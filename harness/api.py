@@ -294,10 +294,11 @@ class DevServerAPI:
     def with_output(self, run: Run, *, within: float = OUTPUT_SETTLES_WITHIN_S) -> Run:
         """A finished run, re-read until its output is readable (at most ``within`` seconds).
 
-        Dev server 1.43 takes a run's status from its spans but its output from a table that is
-        written in batches every 100 ms, so a run can read as final with no output for a moment
-        (0 to 97 ms in 14 of 20 runs measured). A run whose output is really empty (a function that
-        returns None) costs this wait once."""
+        In dev server 1.43, GraphQL's ``run`` (what the UI and the SDK's own tests read) takes
+        the status from the spans and the output from a store written in batches, so it reads
+        final before the output is there (OP-02 measures it: tens of milliseconds). REST v1
+        reads both from one row and showed no gap there; the wait is kept as a cheap bound in
+        case another server or version does. A function that returns None costs it once."""
         deadline = time.monotonic() + within
         while run.final and run.output is None and time.monotonic() < deadline:
             time.sleep(0.05)

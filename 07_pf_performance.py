@@ -1273,15 +1273,53 @@ def _(ev: Evidence) -> Rating:
         )
     return Rating(
         stars=4,
-        reason=t(
-            "limits ({event_kib} KiB per event, {output_kib} KiB per step output) are enforced "
-            "with an error, but not every error states the limit or the Python SDK's send() "
-            "did not raise: {missing}",
-            **params,
-            missing=", ".join(key for key in stated if not ev.passed(key)),
+        reason=_unstated_limits_reason(
+            ev.passed("event-error-states-limit"),
+            ev.passed("step-error-states-limit"),
+            ev.passed("sdk-send-raises"),
+            params,
         ),
-        drivers=[*drivers, *stated],
+        drivers=[*drivers, *[key for key in stated if not ev.passed(key)]],
         advice=advice,
+    )
+
+
+def _unstated_limits_reason(
+    event_states: bool, step_states: bool, send_raises: bool, params: dict[str, int]
+) -> Msg:
+    """The ★4 reason, saying exactly which error fell short (one sentence per case, so that
+    each language can word it whole)."""
+    reasons = {
+        (True, True, False): t(
+            "limits ({event_kib} KiB per event, {output_kib} KiB per step output) are enforced "
+            "with an error that states them, but the Python SDK's send() did not raise for an "
+            "oversized event",
+            **params,
+        ),
+        (False, True, True): t(
+            "limits ({event_kib} KiB per event, {output_kib} KiB per step output) are enforced "
+            "with an error, but the oversized event's error does not state the limit",
+            **params,
+        ),
+        (True, False, True): t(
+            "limits ({event_kib} KiB per event, {output_kib} KiB per step output) are enforced "
+            "with an error, but the oversized step output's error does not state the limit",
+            **params,
+        ),
+        (False, False, True): t(
+            "limits ({event_kib} KiB per event, {output_kib} KiB per step output) are enforced "
+            "with an error, but neither error states the limit",
+            **params,
+        ),
+    }
+    return reasons.get(
+        (event_states, step_states, send_raises),
+        t(
+            "limits ({event_kib} KiB per event, {output_kib} KiB per step output) are enforced "
+            "with an error, but the Python SDK's send() did not raise for an oversized event and "
+            "not every error states the limit",
+            **params,
+        ),
     )
 
 

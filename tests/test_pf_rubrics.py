@@ -208,6 +208,23 @@ def test_pf03_reason_states_the_measured_limits(pf) -> None:
     assert "3072 KiB" in reason and "4080 KiB" in reason
 
 
+@pytest.mark.parametrize(
+    ("failed", "says"),
+    [
+        (["step-error-states-limit"], "the oversized step output's error does not state"),
+        (["event-error-states-limit"], "the oversized event's error does not state"),
+        (["event-error-states-limit", "step-error-states-limit"], "neither error states"),
+        (["sdk-send-raises"], "send() did not raise"),
+        (["sdk-send-raises", "step-error-states-limit"], "send() did not raise"),
+    ],
+)
+def test_pf03_four_stars_say_which_error_fell_short(pf, failed: list[str], says: str) -> None:
+    rating = rate(pf, "PF-03", limits(failed))
+    assert rating.stars == 4 and says in str(rating.reason)
+    assert " or " not in str(rating.reason)
+    assert "-" not in str(rating.reason).split(")")[-1]  # no check IDs in the sentence
+
+
 def test_stated_sizes_are_read_in_bytes(pf) -> None:
     message = "Event is over the max size: Max 3145728 bytes / Size 3146368 bytes"
     assert pf.stated_sizes(message) == [3145728, 3146368]

@@ -1209,6 +1209,31 @@ EDGE_CASES: dict[str, Any] = {
     "beyond-double-precision": [2**53 + 1, 2**64 + 1],
 }
 ROUND_TRIP_CASES = {**CORE_CASES, **EDGE_CASES}
+# What each check says, in words (its key keeps the case's name).
+CASE_CHECKS: dict[str, Msg] = {
+    "nested": t("nested objects and lists come back from memoized state identical"),
+    "floats": t(
+        "floats (0.1 + 0.2, the smallest and largest doubles, pi) come back from memoized state "
+        "identical"
+    ),
+    "unicode": t(
+        "Unicode text (Japanese, an emoji sequence, Arabic, a combining mark, escapes) comes "
+        "back from memoized state identical"
+    ),
+    "none": t("None comes back from memoized state identical"),
+    "large-list": t("a list of 20,000 integers comes back from memoized state identical"),
+    "negative-zero": t("-0.0 comes back from memoized state identical"),
+    "int64-extremes": t(
+        "the int64 extremes (-2^63 and 2^63 - 1) come back from memoized state identical"
+    ),
+    "beyond-double-precision": t(
+        "integers beyond double precision (2^53 + 1, 2^64 + 1) come back from memoized state "
+        "identical"
+    ),
+    "pydantic-model": t(
+        "a Pydantic model returned with output_type comes back from memoized state identical"
+    ),
+}
 
 
 @inngest_client.create_function(
@@ -1293,7 +1318,7 @@ def replay_accuracy(probe: Probe) -> None:
         case = report.get(name) or {"identical": False, "run": run.status, "output": run.output}
         probe.check(
             f"round-trip:{name}",
-            t("{case} comes back from memoized state identical", case=name),
+            CASE_CHECKS[name],
             case["identical"] is True,
             observed=case.get("differences") or case,
             run_ids=[run.id],

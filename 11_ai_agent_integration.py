@@ -1089,7 +1089,8 @@ def _(ev: Evidence) -> Rating:
     pattern = _agent_loop_pattern(ev)
     advice = t(
         "in Python, write the agent loop yourself with one step per model call and per tool "
-        "call (as AI-05 does), or run a framework's single calls inside step.run"
+        "call (as support_agent in 11_ai_agent_integration.py does), or run a framework's single "
+        "calls inside step.run"
     )
     if ev.passed("python-agent-framework"):
         return Rating(

@@ -854,7 +854,8 @@ def parallel_fan_out(probe: Probe) -> None:
         probe.check(
             f"fan-in-{width}",
             t(
-                "{width} parallel step(s) each run once and their results come back in order",
+                "a fan-out to {width}: every parallel step runs once and the results come back "
+                "in order",
                 width=width,
             ),
             run.status == "COMPLETED"

@@ -322,3 +322,19 @@ def test_ports_never_repeat(monkeypatch: pytest.MonkeyPatch) -> None:
     ports = _Ports.allocate()
     values = list(ports.__dict__.values())
     assert len(set(values)) == len(values), values
+
+
+def test_npx_s_installed_binary_is_found_in_its_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.devserver import PINNED_CLI_VERSION, npx_installed_binary
+
+    monkeypatch.setenv("NPM_CONFIG_CACHE", str(tmp_path))
+    assert npx_installed_binary() is None
+    package = tmp_path / "_npx" / "abc123" / "node_modules" / "inngest-cli"
+    (package / "bin").mkdir(parents=True)
+    (package / "package.json").write_text(json.dumps({"version": "0.0.1"}))
+    binary = executable(package / "bin" / "inngest", "#!/bin/sh\nexit 0\n")
+    assert npx_installed_binary() is None  # another version: not the pinned one
+    (package / "package.json").write_text(json.dumps({"version": PINNED_CLI_VERSION}))
+    assert npx_installed_binary() == str(binary)

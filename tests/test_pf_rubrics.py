@@ -155,6 +155,18 @@ def test_pf02_fit_of_quadratic_samples_fails_the_bend_check(pf: ModuleType) -> N
     assert rate(pf, "PF-02", _with_runs(ev)).stars == 2
 
 
+def test_pf02_one_disturbed_repeat_is_not_a_bend(pf: ModuleType) -> None:
+    # Linear in two repeats; the third slowed down at the largest size only (a busy moment).
+    samples = {n: [0.6 + 0.0023 * n] * 3 for n in pf.PARALLEL_COUNTS}
+    largest = max(pf.PARALLEL_COUNTS)
+    first, second, third = samples[largest]
+    samples[largest] = [first - 0.002, second + 0.002, third + 1.5]
+    fit = pf.SizeFit.of(samples)
+    assert fit.quadratic.coefficients[2] > 0
+    assert not all(c > 0 for c in fit.per_repeat_curvatures)
+    assert not fit.bends_upward
+
+
 def test_pf02_a_downward_bend_is_not_growth(pf: ModuleType) -> None:
     fit = pf.SizeFit.of(_samples(pf, lambda n: 0.6 + 0.01 * n - 2e-5 * n * n))
     assert fit.quadratic.distinguishable_from_zero(2) and not fit.bends_upward

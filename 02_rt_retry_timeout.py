@@ -451,13 +451,16 @@ def _default_schedule(probe: Probe) -> None:
         ),
         run_ids=[r.id for r in runs],
     )  # fmt: skip
+    # Growth of the mean, not a margin: with 0-30 s of jitter on a 15 s then 30 s table and six
+    # runs, a mean that does not grow at all is about a one-in-a-thousand draw, while a margin
+    # (a ratio above 1.2 was required before) failed one whole run in three by chance.
     probe.check(
         "default-schedule-backs-off",
         _SCHEDULE_CHECKS["default-schedule-backs-off"],
-        complete and ratio is not None and ratio > 1.2,
+        complete and ratio is not None and ratio > 1.0,
         observed={"mean gap per retry": [Distribution.of(g, digits=2).mean for g in per_retry],
                   "growth ratio": ratio},
-        expected="the mean gap grows from retry to retry (ratio > 1.2)",
+        expected="the mean gap grows from retry to retry (ratio > 1)",
         run_ids=[r.id for r in runs],
     )  # fmt: skip
     spreads = [Distribution.of(g, digits=2).range for g in per_retry]

@@ -338,7 +338,7 @@ def _measure_latency(probe: Probe, label: str, expected_digest: str) -> dict[str
     return {"chain": chain, "machine": machine}
 
 
-@suite.item("PF-01", functions=[checksum_chain, acknowledge], timeout=120)
+@suite.item("PF-01", functions=[checksum_chain, acknowledge], timeout=90)
 def step_latency(probe: Probe) -> None:
     _record_load(probe, "load-before")
     expected, in_process = asyncio.run(_in_process_chain(CHAIN_STEPS, BLOCK_KIB))
@@ -476,12 +476,14 @@ def _(ev: Evidence) -> Rating:
 # the largest size: every request of a run carries all of its saved step outputs, so runs with
 # many more parallel steps may grow faster than measured here.
 
-# Sizes that fit the item's budget three times over on a 2-core machine (about a minute idle,
-# two at a load of 6). One run's fan-out cannot reach 1000 steps in any case: the dev server
-# fails a run before any request once 1000 steps are saved (executor/validate.go, step limit).
+# Sizes that fit the item's budget five times over on a 2-core machine (under two minutes idle;
+# three repeats took two at a load of 6). A run's fan-out cannot reach 1000 steps in any case:
+# the dev server fails a run once 1000 steps are saved (executor/validate.go, step limit).
+# Five repeats, not three: with three, the pooled test of the bend reached significance in two
+# of four identical whole runs although every repeat bent upward in all four.
 RUN_COUNTS = (25, 100, 250, 500)
 PARALLEL_COUNTS = (1, 50, 150, 300)
-REPEATS = 3
+REPEATS = 5
 # A quadratic term this large a share of the fitted duration at the largest size is growth that
 # matters, not just a detectable bend.
 MATERIAL_CURVATURE_PCT = 25.0
@@ -669,13 +671,12 @@ class SizeFit:
     @property
     def bends_upward(self) -> bool:
         """A positive quadratic term outside its 95 % confidence interval around zero, which
-        every repeat on its own bends upward too. The pooled t test alone flagged one whole run
-        in three (PF-02 rated 5, 2, 5 in three identical runs): one disturbed repeat is noise,
-        a bend in every repeat is growth."""
+        most repeats on their own bend upward too (one disturbed repeat is noise, not growth)."""
+        bending = sum(1 for c in self.per_repeat_curvatures if c > 0)
         return (
             self.quadratic.coefficients[2] > 0
             and bool(self.quadratic.distinguishable_from_zero(2))
-            and all(c > 0 for c in self.per_repeat_curvatures)
+            and bending > len(self.per_repeat_curvatures) / 2
         )
 
 
@@ -737,11 +738,11 @@ def _record_fit(probe: Probe, kind: str, fit: SizeFit, unit: str, linear: Msg) -
         linear,
         not fit.bends_upward,
         observed=observed,
-        expected="c ≤ 0, or |t| within the 95 % critical value, or a repeat without a bend",
+        expected="c ≤ 0, or |t| within the 95 % critical value, or most repeats without a bend",
     )
 
 
-@suite.item("PF-02", functions=[import_order, resize_images], timeout=140)
+@suite.item("PF-02", functions=[import_order, resize_images], timeout=170)
 def fan_out_throughput(probe: Probe) -> None:
     _record_load(probe, "load-before")
     machine = _machine(probe)
@@ -809,7 +810,7 @@ def fan_out_throughput(probe: Probe) -> None:
         "run",
         t(
             "burst duration does not bend upward over bursts of {sizes} runs: no positive "
-            "quadratic term distinguishable from zero that every repeat shows too",
+            "quadratic term distinguishable from zero that most repeats show too",
             sizes=", ".join(map(str, RUN_COUNTS)),
         ),
     )
@@ -862,7 +863,7 @@ def fan_out_throughput(probe: Probe) -> None:
         "step",
         t(
             "run duration does not bend upward over {sizes} parallel steps: no positive "
-            "quadratic term distinguishable from zero that every repeat shows too",
+            "quadratic term distinguishable from zero that most repeats show too",
             sizes=", ".join(map(str, PARALLEL_COUNTS)),
         ),
     )

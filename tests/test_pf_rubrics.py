@@ -127,7 +127,7 @@ def test_pf02_lost_work_is_one_star(pf: ModuleType, lost: str) -> None:
 
 
 def _samples(pf: ModuleType, duration: Callable[[int], float]) -> dict[int, list[float]]:
-    jitter = (0.03, -0.01, -0.02)  # the same spread at every size, one value per repeat
+    jitter = (0.03, -0.01, -0.02, 0.01, -0.01)[: pf.REPEATS]  # one value per repeat
     return {n: [duration(n) + j for j in jitter] for n in pf.PARALLEL_COUNTS}
 
 
@@ -156,14 +156,14 @@ def test_pf02_fit_of_quadratic_samples_fails_the_bend_check(pf: ModuleType) -> N
 
 
 def test_pf02_one_disturbed_repeat_is_not_a_bend(pf: ModuleType) -> None:
-    # Linear in two repeats; the third slowed down at the largest size only (a busy moment).
-    samples = {n: [0.6 + 0.0023 * n] * 3 for n in pf.PARALLEL_COUNTS}
+    # Linear in every repeat but one, which slowed down at the largest size only (a busy moment).
     largest = max(pf.PARALLEL_COUNTS)
-    first, second, third = samples[largest]
-    samples[largest] = [first - 0.002, second + 0.002, third + 1.5]
+    wobble = (-0.002, 0.002, -0.002, -0.002, 1.5)[: pf.REPEATS]
+    samples = {n: [0.6 + 0.0023 * n + (w if n == largest else 0.0) for w in wobble]
+               for n in pf.PARALLEL_COUNTS}  # fmt: skip
     fit = pf.SizeFit.of(samples)
     assert fit.quadratic.coefficients[2] > 0
-    assert not all(c > 0 for c in fit.per_repeat_curvatures)
+    assert sum(c > 0 for c in fit.per_repeat_curvatures) <= len(wobble) / 2
     assert not fit.bends_upward
 
 

@@ -43,7 +43,7 @@ from common import (
     t,
 )
 from harness import cloud_docs
-from harness.api import FINAL_STATUSES, DevServerAPI
+from harness.api import FINAL_STATUSES, TRACE_NOT_READY, DevServerAPI
 from harness.connect import ConnectWorker
 from harness.ports import free_port
 from harness.selfhosted import (
@@ -455,7 +455,14 @@ def _read_status_and_output(probe: Probe, reader: str, run_id: str) -> tuple[boo
     if reader == "rest":
         run = probe.api.get_run(run_id)
         return run.final, run.output
-    answer = probe.api.graphql(_RUN_QUERY, {"id": run_id}).get("run") or {}
+    try:
+        answer = probe.api.graphql(_RUN_QUERY, {"id": run_id}).get("run") or {}
+    except RuntimeError as exc:
+        # Just after a run starts GraphQL cannot load it yet ("no rows in result set", the same
+        # answer a trace read gets): not final, nothing to read yet.
+        if any(message in str(exc) for message in TRACE_NOT_READY):
+            return False, None
+        raise
     return str(answer.get("status")) in FINAL_STATUSES, answer.get("output")
 
 

@@ -47,7 +47,7 @@ class TraceNotReady(RuntimeError):
 
 
 # How GraphQL answers for a run whose trace is not written yet (both seen on dev server 1.43).
-_TRACE_NOT_READY = ("no function run span found", "no rows in result set")
+TRACE_NOT_READY = ("no function run span found", "no rows in result set")
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -309,7 +309,7 @@ class DevServerAPI:
         try:
             data = self.graphql(_TRACE_QUERY, {"runID": run_id})
         except RuntimeError as exc:
-            if any(message in str(exc) for message in _TRACE_NOT_READY):
+            if any(message in str(exc) for message in TRACE_NOT_READY):
                 raise TraceNotReady(f"run {run_id} has no trace yet") from exc
             raise
         trace = (data.get("run") or {}).get("trace")
@@ -346,7 +346,7 @@ class DevServerAPI:
         try:
             data = self.graphql(_STEP_OUTPUT_IDS_QUERY, {"runID": run_id})
         except RuntimeError as exc:
-            if any(message in str(exc) for message in _TRACE_NOT_READY):
+            if any(message in str(exc) for message in TRACE_NOT_READY):
                 return None
             raise
         spans = ((data.get("run") or {}).get("trace") or {}).get("childrenSpans") or []

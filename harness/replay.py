@@ -71,7 +71,7 @@ from inngest._internal import types as sdk_types
 from inngest.experimental import mocked
 from pydantic import BaseModel, Field, ValidationError
 
-from .api import _TRACE_NOT_READY, FINAL_STATUSES, DevServerAPI, TraceNotReady
+from .api import FINAL_STATUSES, TRACE_NOT_READY, DevServerAPI, TraceNotReady
 from .errors import ProbeTimeout
 
 FORMAT_VERSION = 1
@@ -239,7 +239,7 @@ def _read_run(api: DevServerAPI, run_id: str) -> dict[str, Any]:
     try:
         data = api.graphql(_HISTORY_QUERY, {"runID": run_id})
     except RuntimeError as exc:
-        if any(message in str(exc) for message in _TRACE_NOT_READY):
+        if any(message in str(exc) for message in TRACE_NOT_READY):
             raise TraceNotReady(f"run {run_id} has no trace yet") from exc
         raise
     run = data.get("run")

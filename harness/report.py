@@ -271,6 +271,7 @@ UNIT_TEMPLATES: dict[str, str] = {
     "activities": N_("{value} activities"),
     "activities/s": N_("{value} activities/s"),
     "ms per unit": N_("{value} ms per unit"),
+    "%": N_("{value} %"),
 }
 
 
@@ -424,7 +425,8 @@ def _summary(md: Markdown, data: ReportData) -> None:
     if failed:
         fail_close = md(
             t(
-                "**{failed} of the {count} fail-close items that apply fail** ({ids}).",
+                "**{failed} of the {count} fail-close items that apply (each must be rated ★★★ "
+                "or more, or the overall rating is capped) fail** ({ids}).",
                 failed=len(failed),
                 count=len(rows),
                 ids=joined(md, [f"{e.id} {md(e.name)}" for e in failed]),
@@ -433,7 +435,8 @@ def _summary(md: Markdown, data: ReportData) -> None:
     elif unmeasured:
         fail_close = md(
             t(
-                "{unmeasured} of the {count} fail-close items that apply are not measured yet; "
+                "{unmeasured} of the {count} fail-close items that apply (each must be rated ★★★ "
+                "or more, or the overall rating is capped) are not measured yet; "
                 "the others pass.",
                 unmeasured=len(unmeasured),
                 count=len(rows),
@@ -442,7 +445,8 @@ def _summary(md: Markdown, data: ReportData) -> None:
     else:
         fail_close = md(
             t(
-                "All {count} fail-close items that apply pass ({ids}).",
+                "All {count} fail-close items that apply (each must be rated ★★★ or more, or the "
+                "overall rating is capped) pass ({ids}).",
                 count=len(rows),
                 ids=joined(md, [f"{e.id} {md(e.name)}" for e, _ in rows]),
             )

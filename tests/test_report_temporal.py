@@ -117,7 +117,7 @@ def test_the_evidence_behind_each_temporal_cell_is_listed(tmp_path: Path) -> Non
     assert "[documented, not executed](https://example.invalid/temporal)" in evidence
     assert "[`heartbeat_timeout`](harness/temporal_probes.py#L99) in 20 s." in evidence
     assert "figures, no stars" in evidence  # PF-01 has figures, not stars
-    assert "### Temporal の証拠" in ja
+    assert "### Temporal の根拠" in ja
 
 
 def test_both_languages_carry_the_same_numbers_in_the_temporal_section(tmp_path: Path) -> None:

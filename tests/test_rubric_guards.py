@@ -71,6 +71,28 @@ EXAMPLES: dict[str, list[Evidence]] = {
             ["minimal-program-runs", "minimal-program-small"],
             measurements={"minimal-program-lines": 11, "minimal-program-sdk-names": 8},
             facts=["rule:side-effects-in-steps", "rule:stable-step-ids"],
+        ),
+        # One rule to learn: what an SDK whose only rule is "side effects in steps" would get.
+        evidence(
+            ["minimal-program-runs", "minimal-program-small"],
+            measurements={"minimal-program-lines": 11, "minimal-program-sdk-names": 8},
+            facts=["rule:side-effects-in-steps"],
+        ),
+    ],
+    # The run page failing out of the box with the flag as a workaround (what the build with a
+    # stand-in SQLite driver showed); a faithful server passes, so the probe no longer records
+    # the workaround's checks.
+    "OB-01": [
+        evidence(
+            [
+                "ui-served",
+                "ui-step-output-query",
+                "ui-trigger-query",
+                "ui-runs-list-query",
+                "ui-run-query:traces-preview=false",
+                "ui-renders-run:traces-preview=false",
+            ],
+            failed=["ui-run-query", "ui-renders-run"],
         )
     ],
     # SG-01 now rates signalling running runs; the committed results predate those checks.

@@ -169,9 +169,8 @@ def extract(paths: Iterable[Path]) -> Iterator[Found]:
                 yield Found(msgid, domain_of(path), path, line)
 
 
-def non_literal_markers(paths: Iterable[Path]) -> list[str]:
-    """Calls of ``t``/``N_`` whose first argument is not a string literal (not extractable)."""
-    problems = []
+def _marker_calls(paths: Iterable[Path]) -> Iterator[tuple[Path, str, ast.Call]]:
+    """Every call of ``t``/``N_`` in ``paths``: the file, the marker's name, the call."""
     for path in paths:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):
@@ -179,14 +178,25 @@ def non_literal_markers(paths: Iterable[Path]) -> list[str]:
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)
                 and node.func.id in MARKERS
-                and not (
-                    node.args
-                    and isinstance(node.args[0], ast.Constant)
-                    and isinstance(node.args[0].value, str)
-                )
             ):
-                problems.append(f"{path.name}:{node.lineno}: {node.func.id}() needs a literal")
-    return problems
+                yield path, node.func.id, node
+
+
+def _literal(call: ast.Call) -> str | None:
+    """The call's first argument when it is a string literal."""
+    first = call.args[0] if call.args else None
+    if isinstance(first, ast.Constant) and isinstance(first.value, str):
+        return first.value
+    return None
+
+
+def non_literal_markers(paths: Iterable[Path]) -> list[str]:
+    """Calls of ``t``/``N_`` whose first argument is not a string literal (not extractable)."""
+    return [
+        f"{path.name}:{call.lineno}: {name}() needs a literal"
+        for path, name, call in _marker_calls(paths)
+        if _literal(call) is None
+    ]
 
 
 def unextracted(paths: Iterable[Path]) -> list[str]:
@@ -194,24 +204,11 @@ def unextracted(paths: Iterable[Path]) -> list[str]:
     arguments of another ``t()``): they would never reach a catalogue."""
     paths = list(paths)
     extracted = {f.msgid for f in extract(paths)}
-    problems = []
-    for path in paths:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id in MARKERS
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
-                and isinstance(node.args[0].value, str)
-                and node.args[0].value not in extracted
-            ):
-                problems.append(
-                    f"{path.name}:{node.lineno}: not extracted (move it out of the enclosing "
-                    f"call): {node.args[0].value!r}"
-                )
-    return problems
+    return [
+        f"{path.name}:{call.lineno}: not extracted (move it out of the enclosing call): {literal!r}"
+        for path, _, call in _marker_calls(paths)
+        if (literal := _literal(call)) is not None and literal not in extracted
+    ]
 
 
 def po_path(domain: str, lang: str = "ja") -> Path:

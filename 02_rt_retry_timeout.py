@@ -260,7 +260,8 @@ def retry_strategy(probe: Probe) -> None:
         calls = probe.effects(f"{case}:fetch")
         probe.check(
             f"retries-{retries}-attempts",
-            t("retries={n}: {attempts} attempt(s), counted in the ledger and in the trace",
+            t("retries={n}: attempts, the first plus each retry, counted in the ledger and in the "
+              "trace: {attempts}",
               n=retries, attempts=retries + 1),
             runs[case].status == "FAILED" and calls == retries + 1 == len(statuses),
             observed={"status": runs[case].status, "ledger calls": calls,

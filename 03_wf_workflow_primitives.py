@@ -1370,7 +1370,7 @@ def sleep_and_timers(probe: Probe) -> None:
             "s",
             t(
                 "latest firing after the minute its cron event was scheduled for "
-                "(data.scheduledAt), over {n} firing(s)",
+                "(data.scheduledAt); firings watched: {n}",
                 n=len(late),
             ),
         )

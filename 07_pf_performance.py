@@ -683,7 +683,7 @@ class SizeFit:
 def _record_fit(probe: Probe, kind: str, fit: SizeFit, unit: str, linear: Msg) -> None:
     """The fitted cost per unit and the quadratic check, under ``{kind}-…`` keys."""
     errors = fit.line.standard_errors
-    sizes = ", ".join(map(str, sorted(fit.samples)))
+    sizes = sorted(fit.samples)
     slopes_ms = [round(b * 1000, 3) for b in fit.per_repeat_slopes]
     probe.measure(
         f"{kind}-cost-per-unit",
@@ -763,7 +763,7 @@ def fan_out_throughput(probe: Probe) -> None:
         t(
             "every run started by a burst of events completes (bursts of {sizes} events, "
             "{repeats} times each)",
-            sizes=", ".join(map(str, RUN_COUNTS)),
+            sizes=list(RUN_COUNTS),
             repeats=REPEATS,
         ),
         all(b["completed"] == b["count"] for b in batches),
@@ -811,7 +811,7 @@ def fan_out_throughput(probe: Probe) -> None:
         t(
             "burst duration does not bend upward over bursts of {sizes} runs: no positive "
             "quadratic term distinguishable from zero that most repeats show too",
-            sizes=", ".join(map(str, RUN_COUNTS)),
+            sizes=list(RUN_COUNTS),
         ),
     )
 
@@ -828,7 +828,7 @@ def fan_out_throughput(probe: Probe) -> None:
         t(
             "a run with many parallel steps completes, each step executed ({sizes} steps, "
             "{repeats} runs each)",
-            sizes=", ".join(map(str, PARALLEL_COUNTS)),
+            sizes=list(PARALLEL_COUNTS),
             repeats=REPEATS,
         ),
         all(
@@ -864,12 +864,16 @@ def fan_out_throughput(probe: Probe) -> None:
         t(
             "run duration does not bend upward over {sizes} parallel steps: no positive "
             "quadratic term distinguishable from zero that most repeats show too",
-            sizes=", ".join(map(str, PARALLEL_COUNTS)),
+            sizes=list(PARALLEL_COUNTS),
         ),
     )
 
 
 FAN_OUT_KINDS = ("runs", "steps")
+FAN_OUT_NAMES: dict[str, Msg] = {
+    "runs": t("a burst of runs"),
+    "steps": t("parallel steps in one run"),
+}
 
 
 @fan_out_throughput.rubric
@@ -889,22 +893,23 @@ def _(ev: Evidence) -> Rating:
         "runs-no-upward-bend",
         "steps-no-upward-bend",
     ]
-    fitted: dict[str, float | int | str] = {
+    fitted: dict[str, float | int | list[int]] = {
         "per_run": per_run,
         "per_step": per_step,
-        "run_sizes": ", ".join(map(str, RUN_COUNTS)),
-        "step_sizes": ", ".join(map(str, PARALLEL_COUNTS)),
+        "run_sizes": list(RUN_COUNTS),
+        "step_sizes": list(PARALLEL_COUNTS),
         "repeats": REPEATS,
     }
     if material:
         return Rating(
             stars=2,
             reason=t(
-                "fan-out cost grows faster than linearly within the sizes measured: a "
-                "quadratic term makes up {share} % of the fitted duration at the largest size; "
-                "{per_run} ms per run, {per_step} ms per parallel step (duration = a + b·N + "
-                "c·N² by least squares over bursts of {run_sizes} runs and runs of {step_sizes} "
-                "parallel steps, {repeats} repeats each)",
+                "the cost of {fan_outs} grows faster than linearly: a quadratic term makes up "
+                "{share} % of the fitted duration at the largest size measured; {per_run} ms "
+                "per run, {per_step} ms per parallel step (duration = a + b·N + c·N² by least "
+                "squares over bursts of {run_sizes} runs and runs of {step_sizes} parallel "
+                "steps, {repeats} repeats each)",
+                fan_outs=[FAN_OUT_NAMES[k] for k in material],
                 share=max(ev.value(f"{k}-quadratic-share") for k in material),
                 **fitted,
             ),
@@ -930,11 +935,12 @@ def _(ev: Evidence) -> Rating:
         return Rating(
             stars=4,
             reason=t(
-                "fan-out cost is {per_run} ms per run and {per_step} ms per parallel step, "
-                "with a small but distinguishable upward bend (under {material} % of the "
-                "duration at the largest size) (least squares over bursts of {run_sizes} runs "
-                "and runs of {step_sizes} parallel steps, {repeats} repeats each; nothing "
-                "claimed beyond the largest size)",
+                "fan-out cost is {per_run} ms per run and {per_step} ms per parallel step; the "
+                "cost of {fan_outs} bends upward, but by under {material} % of the duration at "
+                "the largest size (least squares over bursts of {run_sizes} runs and runs of "
+                "{step_sizes} parallel steps, {repeats} repeats each; nothing claimed beyond the "
+                "largest size)",
+                fan_outs=[FAN_OUT_NAMES[k] for k in bent],
                 material=MATERIAL_CURVATURE_PCT,
                 **fitted,
             ),

@@ -892,31 +892,14 @@ def _(ev: Evidence) -> Rating:
     # Faults: the public API does not do what it says (REST cancel, GraphQL being the UI's
     # internal API), reports a running run as finished, or lets anyone read or manage runs and
     # apps (REST or GraphQL without the signing key).
-    faults = [
-        key
-        for key in (
-            "rest-cancel-run",
-            "self-hosted:rest-cancel-run",
-            "sleeping-run-never-final",
-            "self-hosted:sleeping-run-never-final",
-            "rest-requires-key",
-            "graphql-requires-key",
-        )
-        if ev.failed(key)
-    ]
-    # Oddities: answers a client must be written to handle, with nothing wrong in the end.
-    oddities = [
-        key
-        for key in (
-            "unknown-run-is-404",
-            "statuses-agree",
-            "self-hosted:statuses-agree",
-            "reads-are-fresh",
-            "output-with-final-status",
-            "output-with-final-status:graphql",
-        )
-        if ev.failed(key)
-    ]
+    faults = _failed_on_either_server(ev, API_FAULTS)
+    # Oddities: answers a client must be written to handle, with nothing wrong in the end. A
+    # status gap the reason gives in figures is not named again.
+    oddities = _failed_on_either_server(
+        ev, {k: v for k, v in API_ODDITIES.items() if not (gap and k == "output-with-final-status")}
+    )
+    fault_keys = [key for key in API_FAULTS_KEYS if ev.failed(key)]
+    oddity_keys = [key for key in API_ODDITIES_KEYS if ev.failed(key)]
     advice = t(
         "read a run's status from GET /v1/runs/<run ID> with a unique query parameter (or "
         "GraphQL), read its output again if a finished run shows none yet, treat 200 with an "
@@ -924,45 +907,41 @@ def _(ev: Evidence) -> Rating:
         "when DELETE /v1/runs answers 404, and keep the server's port private (its GraphQL API "
         "is the UI's, checked without credentials here)"
     )
-    if faults:
-        found = ", ".join(faults + oddities)
+    if gap:
+        oddities.append(
+            t(
+                "a run's status reads final before its output is readable ({gapped} of {n} "
+                "runs, median {p50} ms, max {max} ms)",
+                **gap,
+            )
+        )
+    if fault_keys:
         return Rating(
             stars=3,
             reason=t(
                 "runs can be listed, read, cancelled and rerun through the API, but it has "
-                "faults: {faults}; a run's status read final before its output was readable in "
-                "{gapped} of {n} runs (median {p50} ms, max {max} ms)",
-                faults=found,
-                **gap,
+                "faults: {faults}; and oddities a client must handle: {oddities}",
+                faults=faults,
+                oddities=oddities,
             )
-            if gap
+            if oddities
             else t(
                 "runs can be listed, read, cancelled and rerun through the API, but it has "
                 "faults: {faults}",
-                faults=found,
+                faults=faults,
             ),
-            drivers=[*core, *faults, *oddities],
+            drivers=[*core, *fault_keys, *oddity_keys],
             advice=advice,
         )
-    if oddities:
-        found = ", ".join(oddities)
+    if oddity_keys:
         return Rating(
             stars=4,
             reason=t(
                 "list, get, cancel, rerun and app/function listing all work through REST and "
-                "GraphQL; oddities a client must handle: {oddities}; a run's status read final "
-                "before its output was readable in {gapped} of {n} runs (median {p50} ms, max "
-                "{max} ms)",
-                oddities=found,
-                **gap,
-            )
-            if gap
-            else t(
-                "list, get, cancel, rerun and app/function listing all work through REST and "
                 "GraphQL; oddities a client must handle: {oddities}",
-                oddities=found,
+                oddities=oddities,
             ),
-            drivers=[*core, *oddities],
+            drivers=[*core, *oddity_keys],
             advice=advice,
         )
     return Rating(
@@ -976,6 +955,46 @@ def _(ev: Evidence) -> Rating:
             "output-with-final-status:graphql",
         ],
     )
+
+
+# What each failed check means, in words a reason can use (the keys stay in the drivers).
+API_FAULTS: dict[str, Msg] = {
+    "rest-cancel-run": t("DELETE /v1/runs answers 404 and does not cancel the run"),
+    "sleeping-run-never-final": t("some endpoints report a sleeping run as finished"),
+    "rest-requires-key": t("the self-hosted server's REST v1 answers without the signing key"),
+    "graphql-requires-key": t(
+        "the self-hosted server's GraphQL takes queries and mutations without the signing key"
+    ),
+}
+API_ODDITIES: dict[str, Msg] = {
+    "unknown-run-is-404": t("an unknown run ID gets HTTP 200 with an error in the body"),
+    "statuses-agree": t("endpoints disagree on a sleeping run's status"),
+    "reads-are-fresh": t("reading the same URL again can return a stale status"),
+    "output-with-final-status": t("a finished run's output can lag its final status"),
+}
+ON_SELF_HOSTED = "self-hosted:"  # the prefix of a check run on the self-hosted server
+API_FAULTS_KEYS = [k for base in API_FAULTS for k in (base, ON_SELF_HOSTED + base)]
+API_ODDITIES_KEYS = [
+    *(k for base in API_ODDITIES for k in (base, ON_SELF_HOSTED + base)),
+    *(_gap_key("output-with-final-status", reader) for reader in GAP_READERS if reader != "rest"),
+]
+
+
+def _failed_on_either_server(ev: Evidence, named: dict[str, Msg]) -> list[Msg]:
+    """The named problems whose check failed, each said with the server(s) it was seen on."""
+    found: list[Msg] = []
+    for base, words in named.items():
+        dev = ev.failed(base) or any(
+            ev.failed(_gap_key(base, reader)) for reader in GAP_READERS if reader != "rest"
+        )
+        hosted = ev.failed(ON_SELF_HOSTED + base)
+        if dev and hosted:
+            found.append(t("{problem}, on both servers", problem=words))
+        elif hosted:
+            found.append(t("{problem}, on the self-hosted server", problem=words))
+        elif dev:
+            found.append(words)
+    return found
 
 
 def _gap_params(ev: Evidence) -> dict[str, Any]:

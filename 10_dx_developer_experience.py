@@ -32,6 +32,7 @@ from common import (
     Category,
     Evidence,
     History,
+    Msg,
     Need,
     PatternRating,
     Probe,
@@ -184,7 +185,10 @@ def sdk_design(probe: Probe) -> None:
         "patterns-measured",
         summary.functions,
         "functions",
-        t("Inngest functions found in {scripts} category script(s)", scripts=len(scripts)),
+        t(
+            "Inngest functions found in the category scripts; scripts read: {scripts}",
+            scripts=len(scripts),
+        ),
     )
     probe.measure(
         "median-lines-per-pattern",
@@ -1391,6 +1395,12 @@ MINIMAL_NAMES = 10
 EXECUTION_DOCS = "https://www.inngest.com/docs/learn/how-functions-are-executed"
 PYDANTIC_DOCS = "https://www.inngest.com/docs/reference/python/guides/pydantic"
 RULE_PREFIX = "rule:"  # documented facts that are a rule of the execution model to learn
+# Each rule in a few words, for the rating's reason (the documented fact says it in full).
+RULE_NAMES: dict[str, Msg] = {
+    "side-effects-in-steps": t("side effects inside steps"),
+    "stable-step-ids": t("step IDs that never change"),
+    "pydantic-output-type": t("output_type= on steps that return a Pydantic model"),
+}
 
 
 @suite.item("DX-06", functions=[], timeout=60)
@@ -1513,7 +1523,11 @@ def _(ev: Evidence) -> Rating:
             reason=t("a complete program runs as written, but needs more code than a page"),
             drivers=["minimal-program-runs", "minimal-program-small"],
         )
-    rules = [f.key.removeprefix(RULE_PREFIX) for f in ev.facts if f.key.startswith(RULE_PREFIX)]
+    rules = [
+        RULE_NAMES[f.key.removeprefix(RULE_PREFIX)]
+        for f in ev.facts
+        if f.key.startswith(RULE_PREFIX)
+    ]
     size = {
         "lines": int(ev.value("minimal-program-lines")),
         "names": int(ev.value("minimal-program-sdk-names")),
@@ -1526,12 +1540,11 @@ def _(ev: Evidence) -> Rating:
                 "written; but the execution model is {count} rules to learn, not one: {rules}",
                 **size,
                 count=len(rules),
-                rules=", ".join(rules),
+                rules=rules,
             ),
             drivers=["minimal-program-runs", "minimal-program-small"],
             advice=t(
-                "learn the rules before the first deploy: side effects inside steps, step IDs "
-                "that never change, output_type= for Pydantic step results"
+                "learn these rules before the first deploy and make them review checklist items"
             ),
         )
     return Rating(

@@ -7,6 +7,9 @@ literal marked for extraction:
 * ``t("the run completes after {n} retries", n=3)`` makes a :class:`Msg`: the English template
   (which is also the gettext msgid) plus its parameters. Parameters are data (IDs, numbers,
   check keys) and are never translated; anything that needs translating is its own message.
+* A parameter can itself be a message, or a list of them, for wording that needs translating
+  inside a sentence (``t("faults: {faults}", faults=[t("REST cancel answers 404"), …])``); a
+  list is joined with the language's own separator (Japanese 「、」).
 * ``N_("Progress Guarantee")`` marks a plain string (catalogue data) for extraction and returns
   it unchanged; :func:`translate` looks it up later.
 
@@ -27,7 +30,7 @@ import re
 import string
 import sys
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -42,7 +45,7 @@ Lang = Literal["en", "ja"]
 MARKERS = ("t", "N_")  # the call names extraction looks for
 HARNESS_DOMAIN = "harness"
 
-Param = str | int | float | bool | None
+Scalar = str | int | float | bool | None
 
 
 def placeholders(template: str) -> set[str]:
@@ -75,7 +78,9 @@ class Msg(BaseModel):
 
     def render(self, lang: Lang = "en") -> str:
         template = translate(self.id, lang)
-        return template.format(**self.params) if self.params else template
+        if not self.params:
+            return template
+        return template.format(**{k: render_param(v, lang) for k, v in self.params.items()})
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -87,6 +92,21 @@ class Msg(BaseModel):
         return self.render("en")
 
 
+# A parameter: data (IDs, numbers, keys; never translated), wording that is (a message), or a
+# list of either, joined with the language's LIST_SEPARATOR.
+Param = Scalar | Msg | Sequence[Msg | Scalar]
+Msg.model_rebuild()
+
+
+def render_param(value: Param, lang: Lang) -> Scalar:
+    """A parameter as the template receives it: messages rendered in ``lang``, lists joined."""
+    if isinstance(value, Msg):
+        return value.render(lang)
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return translate(LIST_SEPARATOR, lang).join(str(render_param(v, lang)) for v in value)
+    return value
+
+
 def t(template: str, /, **params: Param) -> Msg:
     """A message to show in a report; ``template`` must be a string literal (it is extracted)."""
     return Msg(id=template, params=params)
@@ -95,6 +115,10 @@ def t(template: str, /, **params: Param) -> Msg:
 def N_(text: str) -> str:  # gettext's conventional name for a no-op marker
     """Mark a plain string for extraction; translate it with :func:`translate` when shown."""
     return text
+
+
+# A list's separator, a catalogue entry so that Japanese can use its own (「、」).
+LIST_SEPARATOR = N_(", ")
 
 
 # --- the catalogue -------------------------------------------------------------------------------
@@ -138,14 +162,14 @@ class Found:
 TEMPORAL_DOMAIN = "compare_temporal"
 
 
-def domain_of(path: Path) -> str:
+def domain_of(path: Path, root: Path = ROOT) -> str:
     """Category scripts have a domain each; so has the Temporal comparison (its command line
     and its ``harness/temporal_*.py`` modules); everything else shares ``harness``."""
-    path = path.resolve()
-    if path.parent == ROOT and path.stem[:2].isdigit():
+    path, root = path.resolve(), root.resolve()
+    if path.parent == root and path.stem[:2].isdigit():
         return path.stem
-    if (path.parent == ROOT and path.stem == TEMPORAL_DOMAIN) or (
-        path.parent == ROOT / "harness" and path.stem.startswith("temporal_")
+    if (path.parent == root and path.stem == TEMPORAL_DOMAIN) or (
+        path.parent == root / "harness" and path.stem.startswith("temporal_")
     ):
         return TEMPORAL_DOMAIN
     return HARNESS_DOMAIN
@@ -158,15 +182,16 @@ def sources(root: Path = ROOT) -> list[Path]:
     return found
 
 
-def extract(paths: Iterable[Path]) -> Iterator[Found]:
-    """Every marked literal in ``paths``, with Babel's Python extractor."""
+def extract(paths: Iterable[Path], root: Path = ROOT) -> Iterator[Found]:
+    """Every marked literal in ``paths`` (files of the checkout at ``root``), with Babel's
+    Python extractor."""
     from babel.messages.extract import extract_from_file
 
     keywords: dict[str, None] = dict.fromkeys(MARKERS)
     for path in paths:
         for line, msgid, _comments, _context in extract_from_file("python", path, keywords):
             if isinstance(msgid, str) and msgid:
-                yield Found(msgid, domain_of(path), path, line)
+                yield Found(msgid, domain_of(path, root), path, line)
 
 
 def _marker_calls(paths: Iterable[Path]) -> Iterator[tuple[Path, str, ast.Call]]:
@@ -211,8 +236,8 @@ def unextracted(paths: Iterable[Path]) -> list[str]:
     ]
 
 
-def po_path(domain: str, lang: str = "ja") -> Path:
-    return LOCALES / lang / "LC_MESSAGES" / f"{domain}.po"
+def po_path(domain: str, lang: str = "ja", root: Path = ROOT) -> Path:
+    return root / "locales" / lang / "LC_MESSAGES" / f"{domain}.po"
 
 
 def untranslated(msgids: Iterable[str], lang: str = "ja") -> list[str]:
@@ -256,21 +281,50 @@ def forbidden_renderings(lang: str = "ja") -> list[str]:
     ]
 
 
+def _messages_in(document: Any) -> Iterator[str]:
+    if isinstance(document, dict):
+        if set(document) == {"id", "params", "text"}:
+            yield document["id"]
+            yield from _messages_in(document["params"])  # a parameter can be a message
+            return
+        for value in document.values():
+            yield from _messages_in(value)
+    elif isinstance(document, list):
+        for value in document:
+            yield from _messages_in(value)
+
+
+def results_texts(root: Path = ROOT) -> set[str]:
+    """The msgids the committed results show (messages saved in ``results/**/*.json``)."""
+    import json
+
+    found: set[str] = set()
+    for path in sorted((root / "results").rglob("*.json")):
+        found.update(_messages_in(json.loads(path.read_text(encoding="utf-8"))))
+    return found
+
+
+STALE_NOTE = "only in the committed results: dropped once they are measured again"
+
+
 def update(root: Path = ROOT, lang: str = "ja") -> dict[str, int]:
     """Add newly marked msgids to each domain's ``.po`` and drop ones no source uses any more.
 
-    Existing translations are kept; new entries get an empty translation to fill in.
+    Existing translations are kept; new entries get an empty translation to fill in. A text no
+    source marks any more but the committed results still show keeps its translation (with a
+    note) until the results are measured again, so that the report stays bilingual meanwhile.
     Returns the number of untranslated entries per domain.
     """
     from babel.messages.catalog import Catalog
     from babel.messages.pofile import read_po, write_po
 
     by_domain: dict[str, list[Found]] = {}
-    for found in extract(sources(root)):
+    for found in extract(sources(root), root):
         by_domain.setdefault(found.domain, []).append(found)
+    shown = results_texts(root)
     missing: dict[str, int] = {}
     for domain, entries in sorted(by_domain.items()):
-        path = po_path(domain, lang)
+        path = po_path(domain, lang, root)
         old: Mapping[str, str] = {}
         if path.exists():
             with path.open("rb") as handle:
@@ -287,6 +341,10 @@ def update(root: Path = ROOT, lang: str = "ja") -> dict[str, int]:
                 continue
             flags = ["python-brace-format"] if placeholders(found.msgid) else []
             catalog.add(found.msgid, old.get(found.msgid, ""), locations=[location], flags=flags)
+        for msgid, translation in old.items():
+            if msgid not in catalog and translation and msgid in shown:
+                flags = ["python-brace-format"] if placeholders(msgid) else []
+                catalog.add(msgid, translation, auto_comments=[STALE_NOTE], flags=flags)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as handle:
             write_po(

@@ -33,7 +33,7 @@ from .catalog import (
 )
 from .comparison import COMPARISON_FILE, Comparison
 from .evidence import DOCUMENTED_LABEL, CheckOutcome, ItemResult
-from .i18n import N_, Lang, Msg, render, t
+from .i18n import LIST_SEPARATOR, N_, Lang, Msg, render, render_param, t
 from .results import ResultsFile, Session
 from .runlog import RunLog
 
@@ -217,8 +217,6 @@ ITEMS_ANCHOR = "all-items"
 # How many findings the summary leads with, and how many actions it lists.
 FINDINGS_MAX, FINDINGS_MIN = 5, 3
 ACTIONS_MAX = 10
-# A list's separator, a catalogue entry so that Japanese can use its own (「、」).
-LIST_SEPARATOR = N_(", ")
 CLAUSE_SEPARATOR = N_("; ")
 LABELLED = N_("{label}: {value}")
 # Two sentences in a row (Japanese needs no space between them).
@@ -302,7 +300,7 @@ def render_reason(md: Markdown, r: ItemResult) -> str:
         return ""
     reason = r.rating.reason
     checks = {c.key: c for c in r.evidence.checks}
-    params: dict[str, Any] = dict(reason.params)
+    params: dict[str, Any] = {k: render_param(v, md.lang) for k, v in reason.params.items()}
     for name, value in reason.params.items():
         if not isinstance(value, str):
             continue
@@ -704,6 +702,13 @@ def _watch(md: Markdown, data: ReportData) -> None:
                 "**{item}** {original} → {stars}: {reason}.",
                 item=item_link(r, md),
                 original=stars(r.original_stars),
+                stars=stars(r.stars),
+                reason=render_reason(md, r),
+            )
+            if r.stars != r.original_stars
+            else t(
+                "**{item}** {stars}, as in the original report: {reason}.",
+                item=item_link(r, md),
                 stars=stars(r.stars),
                 reason=render_reason(md, r),
             )

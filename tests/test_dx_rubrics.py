@@ -223,7 +223,9 @@ def test_dx06_learning_curve(
     if stars >= 4:
         assert "11 lines" in str(rating.reason)
     if stars == 4:
-        assert "3 rules" in str(rating.reason) and "stable-step-ids" in str(rating.reason)
+        assert "3 rules" in str(rating.reason) and "step IDs that never change" in str(
+            rating.reason
+        )
 
 
 DX07_PATTERN = ["history-recorded", "replay-reproduces-result", "replay-accepts-compatible-edit",

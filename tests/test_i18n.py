@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -98,21 +97,10 @@ def test_catalogue_data_has_japanese() -> None:
     assert i18n.untranslated(texts) == []
 
 
-def _messages_in(document: Any) -> list[str]:
-    if isinstance(document, dict):
-        if set(document) == {"id", "params", "text"}:
-            return [document["id"]]
-        return [m for value in document.values() for m in _messages_in(value)]
-    if isinstance(document, list):
-        return [m for value in document for m in _messages_in(value)]
-    return []
-
-
 def test_every_text_in_the_committed_results_has_japanese() -> None:
-    texts: list[str] = []
-    for path in sorted((ROOT / "results").glob("*.json")):
+    texts = list(i18n.results_texts())
+    for path in sorted((ROOT / "results").rglob("*.json")):
         document = json.loads(path.read_text())
-        texts += _messages_in(document)
         names = [item.get("name") for item in document.get("items", {}).values()]
         texts += [name for name in names if isinstance(name, str)]  # messages are found above
     assert i18n.untranslated(texts) == []
@@ -166,3 +154,37 @@ def test_the_glossary_leaves_right_renderings_and_code_alone(text: str) -> None:
 def test_the_catalogues_use_no_rendering_the_glossary_forbids() -> None:
     """`python -m harness.i18n check` in CI: locales/ja/forbidden.toml, see GLOSSARY.md."""
     assert i18n.forbidden_renderings("ja") == []
+
+
+def test_a_message_parameter_is_rendered_in_the_same_language(japanese) -> None:
+    japanese.update({"faults: {faults}": "不具合: {faults}", ", ": "、", "slow": "遅い"})
+    message = t("faults: {faults}", faults=[t("hello"), t("slow")])
+    assert message.render("en") == "faults: hello, slow"
+    assert message.render("ja") == "不具合: こんにちは、遅い"
+    assert t("faults: {faults}", faults=t("slow")).render("ja") == "不具合: 遅い"
+
+
+def test_a_message_with_message_parameters_survives_json() -> None:
+    message = t("faults: {faults}", faults=[t("{n} runs finished", n=2), t("slow")])
+    loaded = Msg.model_validate_json(message.model_dump_json())
+    assert loaded == message and loaded.text == "faults: 2 runs finished, slow"
+    assert Msg.model_validate_json(t("x {v}", v="plain").model_dump_json()).params == {"v": "plain"}
+
+
+def test_update_keeps_a_translation_the_committed_results_still_show(tmp_path: Path) -> None:
+    (tmp_path / "01_x.py").write_text('t("still marked")\n', encoding="utf-8")
+    po = tmp_path / "locales" / "ja" / "LC_MESSAGES" / "01_x.po"
+    po.parent.mkdir(parents=True)
+    po.write_text(
+        'msgid "still marked"\nmsgstr "まだある"\n\n'
+        'msgid "only in results"\nmsgstr "結果だけ"\n\n'
+        'msgid "gone"\nmsgstr "消える"\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "results").mkdir()
+    saved = {"reason": {"id": "only in results", "params": {}, "text": "only in results"}}
+    (tmp_path / "results" / "01_x.json").write_text(json.dumps(saved), encoding="utf-8")
+    i18n.update(tmp_path)
+    text = po.read_text(encoding="utf-8")
+    assert "まだある" in text and "結果だけ" in text and i18n.STALE_NOTE in text
+    assert "消える" not in text

@@ -110,13 +110,26 @@ def test_op02_management_api(op: ModuleType, failed: list[str], stars: int) -> N
     assert set(failed) & set(rating.drivers) or stars == 5
 
 
-def test_op02_names_the_faults_and_oddities_it_found(op: ModuleType) -> None:
+def test_op02_names_the_faults_and_oddities_it_found_in_words(op: ModuleType) -> None:
     rating = rate(op, "OP-02", op02(["reads-are-fresh"]))
-    assert "reads-are-fresh" in str(rating.reason) and "reads-are-fresh" in rating.drivers
+    assert rating.stars == 4 and "reads-are-fresh" in rating.drivers
+    assert "can return a stale status" in str(rating.reason)
     rating = rate(op, "OP-02", op02(["graphql-requires-key", "reads-are-fresh"]))
     assert rating.stars == 3
-    assert "graphql-requires-key" in str(rating.reason) and "reads-are-fresh" in str(rating.reason)
+    reason = str(rating.reason)
+    assert "GraphQL takes queries and mutations without the signing key" in reason
+    assert "stale status" in reason and "-key" not in reason and "reads-are" not in reason
     assert "cancelRun" in str(rating.advice)
+
+
+def test_op02_says_which_server_a_fault_was_seen_on(op: ModuleType) -> None:
+    hosted = str(rate(op, "OP-02", op02(["self-hosted:rest-cancel-run"])).reason)
+    assert "does not cancel the run, on the self-hosted server" in hosted
+    both = rate(
+        op, "OP-02", op02(["sleeping-run-never-final", "self-hosted:sleeping-run-never-final"])
+    )
+    assert "as finished, on both servers" in str(both.reason)
+    assert {"sleeping-run-never-final", "self-hosted:sleeping-run-never-final"} <= set(both.drivers)
 
 
 def test_op02_reason_gives_the_measured_status_to_output_gap(op: ModuleType) -> None:

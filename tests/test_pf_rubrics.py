@@ -98,7 +98,7 @@ def fan_out(
     [
         (fan_out(), 5, "grows linearly within the sizes measured"),
         (fan_out(per_run=30.0), 4, "tens of milliseconds per unit"),
-        (fan_out(bent=("steps",), share=10.0), 4, "small but distinguishable upward bend"),
+        (fan_out(bent=("steps",), share=10.0), 4, "parallel steps in one run bends upward"),
         (fan_out(per_step=150.0), 3, "high per unit"),
         (fan_out(bent=("steps",), share=40.0), 2, "40.0 %"),
         (fan_out(bent=("runs",), share=25.0), 2, "faster than linearly"),

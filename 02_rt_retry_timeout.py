@@ -40,7 +40,7 @@ from common import (
     t,
     timing,
 )
-from harness.stats import Distribution
+from harness.rating.stats import Distribution
 
 suite = Suite(__file__, Category.RT)
 

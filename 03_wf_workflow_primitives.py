@@ -6,7 +6,7 @@ evidence into stars. Run ``python 03_wf_workflow_primitives.py --help`` for opti
 
 Flow control (WF-03, WF-06) is judged from when work *really* ran: each function records the
 wall-clock start and end of its work in the side-effect ledger, and the probe computes overlap,
-spacing and counts from those timestamps (harness/timeline.py). Simulated work awaits
+spacing and counts from those timestamps (harness/probing/timeline.py). Simulated work awaits
 ``asyncio.sleep``: a blocking call inside an ``async`` step would stall the app's event loop and
 serialise every run the app serves, faking an overlap of one.
 """
@@ -42,8 +42,8 @@ from common import (
     t,
     timeline,
 )
-from harness.codemetrics import check_types, mypy_available
-from harness.evidence import MissingEvidenceError
+from harness.probing.codemetrics import check_types, mypy_available
+from harness.rating.evidence import MissingEvidenceError
 
 suite = Suite(__file__, Category.WF)
 

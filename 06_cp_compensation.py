@@ -322,7 +322,7 @@ def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
     return {step: after[step] - before[step] for step in after}
 
 
-# How the probe reruns a run (harness/runops.py): the UI's own API, not a public one.
+# How the probe reruns a run (harness/probing/runops.py): the UI's own API, not a public one.
 RERUN_THROUGH = (
     "GraphQL mutation rerun(runID, fromStep) of the API the dev server's UI uses; REST v1 has no "
     "rerun, and REST v2's beta POST /api/v2/runs/{id}/rerun was not used here"

@@ -4,7 +4,7 @@ and how large may payloads be?
 Items PF-01 … PF-03. Every figure says how it was measured: method, sample size, spread
 (p50/p95/p99, min/max), the dev server flags and the machine's core count; the raw samples are
 saved with it. Timings come from the SDK's middleware hooks in this process
-(harness.request_timing) and from the dev server's own run records; while a timed run is in
+(harness.probing.request_timing) and from the dev server's own run records; while a timed run is in
 flight the probe waits in memory and does not poll the dev server.
 
 Run this script alone on the machine: it measures latency, and anything else using the CPU
@@ -41,10 +41,10 @@ from common import (
     inngest_client,
     t,
 )
-from harness import cloud_docs
 from harness.otel import ulid_time_ns
-from harness.request_timing import RequestTimeline, RequestTiming
-from harness.stats import (
+from harness.probing import cloud_docs
+from harness.probing.request_timing import RequestTimeline, RequestTiming
+from harness.rating.stats import (
     Distribution,
     Limit,
     PolynomialFit,

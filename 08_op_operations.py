@@ -2,10 +2,10 @@
 
 Items OP-01 … OP-07. What one machine can run is run: the serve and connect models, request
 signing, the management APIs, the dev server and the self-hosted server (``inngest start`` on a
-real PostgreSQL and a real Redis the harness starts itself, see harness/selfhosted.py), restarts
-and crashes under sleeping runs, a queue drained, concurrency keys under a noisy tenant. What it
-cannot (cloud HA, regions, plan retention) is cited documentation, labelled so. Run
-``python 08_op_operations.py --help`` for options.
+real PostgreSQL and a real Redis the harness starts itself, see
+harness/servers/selfhosted.py), restarts and crashes under sleeping runs, a queue drained,
+concurrency keys under a noisy tenant. What it cannot (cloud HA, regions, plan retention) is
+cited documentation, labelled so. Run ``python 08_op_operations.py --help`` for options.
 """
 
 from __future__ import annotations
@@ -42,11 +42,12 @@ from common import (
     side_effects,
     t,
 )
-from harness import cloud_docs
-from harness.api import FINAL_STATUSES, TRACE_NOT_READY, DevServerAPI
-from harness.connect import ConnectWorker
-from harness.ports import free_port
-from harness.selfhosted import (
+from harness.host.ports import free_port
+from harness.probing import cloud_docs
+from harness.probing.connect import ConnectWorker
+from harness.rating.stats import Distribution
+from harness.servers.api import FINAL_STATUSES, TRACE_NOT_READY, DevServerAPI
+from harness.servers.selfhosted import (
     INSTALL_COMMAND,
     SELF_HOSTED,
     SELF_HOSTED_SQLITE,
@@ -54,7 +55,6 @@ from harness.selfhosted import (
     SelfHostedUnavailable,
     start_help,
 )
-from harness.stats import Distribution
 
 suite = Suite(__file__, Category.OP)
 

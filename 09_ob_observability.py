@@ -42,9 +42,6 @@ from common import (
     side_effects,
     t,
 )
-from harness import ui_queries
-from harness.browser import ENV_CHECKS as BROWSER_ENV_CHECKS
-from harness.browser import BrowserError, Chromium, find_chromium, png_size
 from harness.logcontext import FIELDS, RunContextFilter, log_context_middleware, run_step
 from harness.otel import ENV_CHECKS as OTEL_ENV_CHECKS
 from harness.otel import (
@@ -55,9 +52,12 @@ from harness.otel import (
     tracing_middleware,
     ulid_time_ns,
 )
-from harness.prometheus import Exposition, parse
-from harness.selfhosted import SELF_HOSTED_SQLITE, SelfHostedError, SelfHostedUnavailable
-from harness.webhook import WebhookReceiver
+from harness.probing.browser import ENV_CHECKS as BROWSER_ENV_CHECKS
+from harness.probing.browser import BrowserError, Chromium, find_chromium, png_size
+from harness.probing.prometheus import Exposition, parse
+from harness.probing.webhook import WebhookReceiver
+from harness.servers import ui_queries
+from harness.servers.selfhosted import SELF_HOSTED_SQLITE, SelfHostedError, SelfHostedUnavailable
 
 suite = Suite(__file__, Category.OB, environment=(*BROWSER_ENV_CHECKS, *OTEL_ENV_CHECKS))
 

@@ -44,8 +44,8 @@ from common import (
     side_effects,
     t,
 )
-from harness.api import DevServerAPI, Run
-from harness.codemetrics import (
+from harness.host.ports import free_port
+from harness.probing.codemetrics import (
     check_types,
     function_patterns,
     mypy_available,
@@ -54,14 +54,14 @@ from harness.codemetrics import (
     sdk_modules_named,
     summarize,
 )
-from harness.localdev import (
+from harness.servers.api import DevServerAPI, Run
+from harness.servers.localdev import (
     PollingDevServer,
     ScratchApp,
     SyncVerdict,
     start_polling_dev_server,
     sync_throwaway_app,
 )
-from harness.ports import free_port
 
 suite = Suite(__file__, Category.DX)
 

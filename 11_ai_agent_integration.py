@@ -1,11 +1,11 @@
 """AI — AI / agent integration: model calls, agents and humans inside durable functions.
 
 Items AI-01 … AI-06. The functions call a chat model with the real ``openai`` client. By default
-that model is a local fake (harness/fake_model.py) the probe serves on a free port: its answers
-are random and it counts its calls, so memoization can be proven. Set ``OPENAI_BASE_URL`` and
-``OPENAI_API_KEY`` (and optionally ``OPENAI_MODEL``) to run the same code against a real
-provider (README, "The AI items and a real model"). Run ``python 11_ai_agent_integration.py
---help`` for options.
+that model is a local fake (harness/probing/fake_model.py) the probe serves on a free port:
+its answers are random and it counts its calls, so memoization can be proven. Set
+``OPENAI_BASE_URL`` and ``OPENAI_API_KEY`` (and optionally ``OPENAI_MODEL``) to run the same
+code against a real provider (README, "The AI items and a real model"). Run
+``python 11_ai_agent_integration.py --help`` for options.
 """
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ from common import (
     side_effects,
     t,
 )
-from harness import fake_model
-from harness.codemetrics import sdk_modules_named
-from harness.fake_model import ModelUnderTest, model_endpoint, serve_model
-from harness.realtime import Received, Subscriber
+from harness.probing import fake_model
+from harness.probing.codemetrics import sdk_modules_named
+from harness.probing.fake_model import ModelUnderTest, model_endpoint, serve_model
+from harness.probing.realtime import Received, Subscriber
 
 suite = Suite(__file__, Category.AI, environment=fake_model.ENV_CHECKS)
 

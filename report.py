@@ -9,9 +9,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from harness import validate
-from harness.report import drift
-from harness.report import generate as _generate
+from harness.host import validate
+from harness.report.render import drift
+from harness.report.render import generate as _generate
 
 ROOT = Path(__file__).resolve().parent
 

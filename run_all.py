@@ -36,26 +36,21 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
-from harness import (
-    browser,
-    devserver,
-    fake_model,
-    otel,
-    ports,
-    selfhosted,
-    temporal_server,
-    validate,
-)
-from harness.catalog import Category, lookup
-from harness.devserver import URL_ENV, locate
+from harness import otel
 from harness.errors import ExitCode, SetupError
-from harness.needs import REMEDY, Need
-from harness.needs import missing as missing_needs
-from harness.output import stars
-from harness.results import ResultsNotSaved, save
-from harness.runlog import RunLog, ScriptRun, utc_now
-from harness.selfhosted import DEV, SERVER_ENV, server_kind
+from harness.host import ports, validate
+from harness.probing import browser, fake_model
+from harness.rating.catalog import Category, lookup
+from harness.rating.needs import REMEDY, Need
+from harness.rating.needs import missing as missing_needs
+from harness.rating.output import stars
+from harness.rating.results import ResultsNotSaved, save
+from harness.rating.runlog import RunLog, ScriptRun, utc_now
+from harness.servers import devserver, selfhosted
+from harness.servers.devserver import URL_ENV, locate
+from harness.servers.selfhosted import DEV, SERVER_ENV, server_kind
 from harness.suite import add_prerequisite_options, prerequisites_from
+from harness.temporal import server as temporal_server
 
 ROOT = Path(__file__).resolve().parent
 SETUP_ALLOWANCE_S = 120.0  # per script, on top of its items' budgets: dev server, app, sync
@@ -78,8 +73,8 @@ def temporal_comparison(results_dir: Path) -> tuple[Script | None, str | None]:
     Returns the script, or None and why it cannot run here."""
     if importlib.util.find_spec("temporalio") is None:
         return None, 'the temporal extra is not installed (pip install -e ".[temporal]")'
-    from harness.temporal_server import BIN_ENV as TEMPORAL_BIN_ENV
-    from harness.temporal_server import find_binary
+    from harness.temporal.server import BIN_ENV as TEMPORAL_BIN_ENV
+    from harness.temporal.server import find_binary
 
     try:
         binary = find_binary()

@@ -28,7 +28,7 @@ import inngest
 import inngest.fast_api
 import uvicorn
 
-from harness import validate
+from harness.host import validate
 
 APP_ID = "durability-suite"
 SERVE_PATH = "/api/inngest"

@@ -164,12 +164,12 @@ TEMPORAL_DOMAIN = "compare_temporal"
 
 def domain_of(path: Path, root: Path = ROOT) -> str:
     """Category scripts have a domain each; so has the Temporal comparison (its command line
-    and its ``harness/temporal_*.py`` modules); everything else shares ``harness``."""
+    and the ``harness/temporal`` package); everything else shares ``harness``."""
     path, root = path.resolve(), root.resolve()
     if path.parent == root and path.stem[:2].isdigit():
         return path.stem
-    if (path.parent == root and path.stem == TEMPORAL_DOMAIN) or (
-        path.parent == root / "harness" and path.stem.startswith("temporal_")
+    if (path.parent == root and path.stem == TEMPORAL_DOMAIN) or path.is_relative_to(
+        root / "harness" / "temporal"
     ):
         return TEMPORAL_DOMAIN
     return HARNESS_DOMAIN
@@ -340,7 +340,9 @@ def update(root: Path = ROOT, lang: str = "ja") -> dict[str, int]:
                 catalog[found.msgid].locations.append(location)
                 continue
             flags = ["python-brace-format"] if placeholders(found.msgid) else []
-            catalog.add(found.msgid, old.get(found.msgid, ""), locations=[location], flags=flags)
+            # A text that moved to another domain's file keeps its translation.
+            translation = old.get(found.msgid) or catalogue(lang).get(found.msgid, "")
+            catalog.add(found.msgid, translation, locations=[location], flags=flags)
         for msgid, translation in old.items():
             if msgid not in catalog and translation and msgid in shown:
                 flags = ["python-brace-format"] if placeholders(msgid) else []

@@ -225,7 +225,8 @@ def otlp_endpoints(environ: Mapping[str, str] | None = None) -> None:
             )
 
 
-# For harness.validate.check_environment; this module imports nothing of the suite's (copyable).
+# For harness.host.validate.check_environment; this module imports nothing of the suite's
+# (copyable).
 ENV_CHECKS = (exporter_choice, otlp_endpoints)
 
 

@@ -71,8 +71,8 @@ from inngest._internal import types as sdk_types
 from inngest.experimental import mocked
 from pydantic import BaseModel, Field, ValidationError
 
-from .api import FINAL_STATUSES, TRACE_NOT_READY, DevServerAPI, TraceNotReady
-from .errors import ProbeTimeout
+from harness.errors import ProbeTimeout
+from harness.servers.api import FINAL_STATUSES, TRACE_NOT_READY, DevServerAPI, TraceNotReady
 
 FORMAT_VERSION = 1
 

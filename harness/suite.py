@@ -38,30 +38,33 @@ from typing import Any, NoReturn, get_args
 import inngest
 from rich.console import Console
 
-from . import devserver as devserver_module
-from . import flow, output, ports, selfhosted, validate
-from .api import RUN_APPEARS_WITHIN_S, DevServerAPI, Run
-from .app import AppHost
-from .catalog import CatalogItem, Category, Prerequisites, lookup
-from .devserver import DevServer, discover, fetch_info
-from .errors import ExitCode, ProbeTimeout, SetupError
-from .evidence import Evidence, ItemResult, ItemStatus, Rating, SourceRef, utcnow
-from .health import InfrastructureFailure, Watchdog, app_watch, devserver_watch
-from .ledger import Ledger, effect_key, side_effects
-from .needs import Need
-from .ports import free_port
-from .preflight import run_preflight
-from .results import ResultsFile, ResultsNotSaved, Session, load
-from .results import save as save_results
-from .selfhosted import (
+from harness.errors import ExitCode, ProbeTimeout, SetupError
+from harness.host import ports, validate
+from harness.host.ports import free_port
+from harness.probing import flow
+from harness.probing.app import AppHost
+from harness.probing.health import InfrastructureFailure, Watchdog, app_watch, devserver_watch
+from harness.probing.ledger import Ledger, effect_key, side_effects
+from harness.probing.preflight import run_preflight
+from harness.rating import output
+from harness.rating.catalog import CatalogItem, Category, Prerequisites, lookup
+from harness.rating.evidence import Evidence, ItemResult, ItemStatus, Rating, SourceRef, utcnow
+from harness.rating.needs import Need
+from harness.rating.results import ResultsFile, ResultsNotSaved, Session, load
+from harness.rating.results import save as save_results
+from harness.servers import devserver as devserver_module
+from harness.servers import selfhosted
+from harness.servers.api import RUN_APPEARS_WITHIN_S, DevServerAPI, Run
+from harness.servers.devserver import DevServer, discover, fetch_info
+from harness.servers.selfhosted import (
     DEV,
     SELF_HOSTED,
     SERVER_ENV,
     SERVER_KINDS,
+    SelfHostedError,
     SelfHostedPool,
     SelfHostedServer,
     launch,
-    on_self_hosted,
     server_kind,
 )
 
@@ -196,8 +199,8 @@ class Probe:
     ) -> contextlib.AbstractContextManager[SelfHostedServer]:
         """Run the block against a self-hosted server (``inngest start`` on PostgreSQL + Redis,
         or with ``kind="self-hosted-sqlite"`` on its own defaults); see
-        :func:`harness.selfhosted.on_self_hosted`. Raises SelfHostedUnavailable where PostgreSQL
-        or Redis is not installed: record ``not_run`` with its ``command``."""
+        :func:`on_self_hosted`. Raises SelfHostedUnavailable where PostgreSQL or Redis is not
+        installed: record ``not_run`` with its ``command``."""
         return on_self_hosted(self, self.servers, kind)
 
     def say(self, message: str) -> None:
@@ -278,7 +281,7 @@ class Probe:
         settle: float = 0.0,
     ) -> list[Run]:
         """Every run of ``fn`` queued since ``since`` (``time.time()``), once at least ``count``
-        exist and all are final, after ``settle`` quiet seconds (see harness.flow)."""
+        exist and all are final, after ``settle`` quiet seconds (see harness.probing.flow)."""
         self.say(f"waiting for {count} run(s) of {fn.id}")
         return flow.wait_for_function_runs(
             self.api, fn.id, since=since, count=count, timeout=self.bound(timeout), settle=settle
@@ -308,7 +311,7 @@ class Suite:
         """``runs_alone``: the whole run (run_all.py) must not run other scripts beside this one,
         because its measurements need the machine to themselves (performance).
         ``environment``: checks of the environment variables this script's items read, beyond
-        the dev server's (``harness.validate``); they run before anything starts."""
+        the dev server's (``harness.host.validate``); they run before anything starts."""
         self.script = Path(script).resolve()
         self.category = category
         self.runs_alone = runs_alone
@@ -790,3 +793,43 @@ def _run_item(
         duration_s=round(time.monotonic() - clock, 2),
         source=_source_of(item),
     )  # fmt: skip
+
+
+@contextlib.contextmanager
+def on_self_hosted(
+    probe: Probe, pool: SelfHostedPool | None, kind: str = SELF_HOSTED
+) -> Iterator[SelfHostedServer]:
+    """Run the block with ``probe`` pointed at a self-hosted server of ``kind``.
+
+    If the script already runs against one (``--server``), that one is used as it is. Otherwise
+    the pool's server is started (or reused), the app is served in production mode against it
+    and synced, and ``probe.api``/``probe.devserver`` are swapped for the block; afterwards the
+    app goes back to the dev server. Raises SelfHostedUnavailable when PostgreSQL or Redis is not
+    installed (record a not-run check), SelfHostedError when a part fails to start.
+    """
+    current = probe.devserver
+    if isinstance(current, SelfHostedServer) and current.kind == kind:
+        yield current
+        return
+    if pool is None:
+        raise SelfHostedError("no self-hosted servers can be started in this context")
+    server = pool.get(kind)
+    previous_api, previous_keys = probe.api, probe.app.keys
+    api = server.api()
+    probe.app.retarget(server.url, server.app_keys())
+    try:
+        probe.app.sync(api)
+        probe.api, probe.devserver = api, server
+        yield server
+    except Exception as exc:
+        code = server.exit_code()
+        if code is not None:
+            raise SelfHostedError(
+                f"{server.exit_description()} (code {code}) during the check: {exc}\n"
+                f"{server.log_tail()}"
+            ) from exc
+        raise
+    finally:
+        probe.api, probe.devserver = previous_api, current
+        api.close()
+        probe.app.retarget(current.url, previous_keys)

@@ -14,8 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness.devserver import BIN_ENV, BINARY_NAMES, URL_ENV, fetch_info  # noqa: E402
-from harness.ledger import LEDGER_ENV, side_effects  # noqa: E402
+from harness.probing.ledger import LEDGER_ENV, side_effects  # noqa: E402
+from harness.servers.devserver import BIN_ENV, BINARY_NAMES, URL_ENV, fetch_info  # noqa: E402
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def dev_server_source() -> str | None:
 def temporal_source() -> str | None:
     """The Temporal CLI for the comparison's end-to-end tests; None if it or the SDK is missing."""
     from harness.errors import SetupError
-    from harness.temporal_server import find_binary, sdk_version
+    from harness.temporal.server import find_binary, sdk_version
 
     try:
         binary = find_binary()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from harness.evidence import Evidence
+from harness.rating.evidence import Evidence
 
 
 def evidence(

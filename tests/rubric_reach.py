@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from harness.evidence import Check, CheckOutcome, Evidence, Rating
+from harness.rating.evidence import Check, CheckOutcome, Evidence, Rating
 
 # How far a measured figure is pushed to cross a rubric's thresholds.
 SCALES = (0.0, 0.01, 0.1, 0.5, 0.9, 1.1, 2.0, 10.0, 100.0, 10_000.0)

@@ -17,8 +17,8 @@ from inngest.experimental.mocked.errors import UnstubbedStepError
 
 import serve
 from conftest import ROOT
-from harness.fake_model import BASE_URL_ENV, FakeChatModel, ModelUnderTest, serve_model
-from harness.ledger import effect_key, side_effects
+from harness.probing.fake_model import BASE_URL_ENV, FakeChatModel, ModelUnderTest, serve_model
+from harness.probing.ledger import effect_key, side_effects
 
 
 @pytest.fixture(scope="module")

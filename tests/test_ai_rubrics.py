@@ -8,7 +8,7 @@ import pytest
 
 import serve
 from conftest import ROOT
-from harness.evidence import Evidence, Rating
+from harness.rating.evidence import Evidence, Rating
 
 
 @pytest.fixture(scope="module")

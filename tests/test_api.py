@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.api import DevServerAPI, Run, RunNotFound, Span, TraceNotReady
 from harness.errors import ProbeTimeout
+from harness.servers.api import DevServerAPI, Run, RunNotFound, Span, TraceNotReady
 
 URL = "http://devserver.test:8288"
 

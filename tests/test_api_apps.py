@@ -6,7 +6,7 @@ import json
 
 import httpx
 
-from harness.api import DevServerAPI
+from harness.servers.api import DevServerAPI
 
 
 def api_answering(

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.api import DevServerAPI
+from harness.servers.api import DevServerAPI
 
 URL = "http://devserver.test:8288"
 

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from harness import suite as suite_module
-from harness.catalog import Category
-from harness.evidence import Evidence, Rating
-from harness.health import Watchdog
 from harness.i18n import t
+from harness.probing.health import Watchdog
+from harness.rating.catalog import Category
+from harness.rating.evidence import Evidence, Rating
 from harness.suite import Environment, Probe, Suite
 
 

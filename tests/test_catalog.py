@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from harness.catalog import ITEMS, STAR_LABELS, CatalogItem, Category, items_in, lookup
+from harness.rating.catalog import ITEMS, STAR_LABELS, CatalogItem, Category, items_in, lookup
 
 EXPECTED_COUNTS = {
     "EX": 7,

@@ -1,11 +1,11 @@
-"""harness.cloud_docs: the plan limits every item cites, with both pages and the day read."""
+"""harness.probing.cloud_docs: the plan limits items cite, with both pages and the day read."""
 
 from __future__ import annotations
 
 import re
 
 from conftest import ROOT
-from harness import cloud_docs
+from harness.probing import cloud_docs
 
 
 def test_each_figure_is_cited_from_both_pages_with_the_day_read() -> None:
@@ -21,7 +21,7 @@ def test_each_figure_is_cited_from_both_pages_with_the_day_read() -> None:
 
 
 def test_no_script_cites_plan_limits_of_its_own() -> None:
-    # Plan concurrency and history retention are cited only through harness.cloud_docs, so
+    # Plan concurrency and history retention are cited only through harness.probing.cloud_docs, so
     # that PF-02, OP-04 and OP-05 cannot drift apart again.
     for script in sorted(ROOT.glob("[01][0-9]_*.py")):
         text = script.read_text()

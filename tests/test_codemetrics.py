@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.codemetrics import (
+from harness.probing.codemetrics import (
     check_types,
     function_patterns,
     module_sdk_names,

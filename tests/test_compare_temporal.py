@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 import compare_temporal
-from harness.comparison import COMPARISON_FILE, Comparison, TemporalResult
-from harness.evidence import Evidence
 from harness.i18n import t
-from harness.ledger import effect_key, side_effects
-from harness.temporal_rubrics import ITEM_NAMES, RUBRICS
-from harness.temporal_server import BIN_ENV
+from harness.probing.ledger import effect_key, side_effects
+from harness.rating.evidence import Evidence
+from harness.temporal.comparison import COMPARISON_FILE, Comparison, TemporalResult
+from harness.temporal.rubrics import ITEM_NAMES, RUBRICS
+from harness.temporal.server import BIN_ENV
 
 
 def test_an_unknown_item_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -65,7 +65,7 @@ def _result(item_id: str, *, error: str | None = None) -> TemporalResult:
 def fake_run(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """Replace the server and probes: the run "measures" what each call is told to."""
     pytest.importorskip("temporalio")
-    from harness import temporal_probes
+    from harness.temporal import probes as temporal_probes
 
     calls: list[list[str]] = []
 
@@ -117,7 +117,7 @@ def test_no_save_writes_nothing(tmp_path: Path, fake_run: list[list[str]]) -> No
 # --- the activities, run by the SDK's activity test environment (no server) ---------------------
 def test_an_export_resumes_from_its_last_heartbeat(ledger: Path) -> None:
     testing = pytest.importorskip("temporalio.testing")
-    from harness.temporal_workflows import ExportJob, export_rows
+    from harness.temporal.workflows import ExportJob, export_rows
 
     env = testing.ActivityEnvironment()
     env.info = dataclasses.replace(env.info, attempt=2, heartbeat_details=[20])
@@ -135,7 +135,7 @@ def test_a_declined_charge_says_whether_to_retry(ledger: Path) -> None:
     testing = pytest.importorskip("temporalio.testing")
     from temporalio.exceptions import ApplicationError
 
-    from harness.temporal_workflows import ChargePlan, flaky_charge
+    from harness.temporal.workflows import ChargePlan, flaky_charge
 
     env = testing.ActivityEnvironment()
     final = ChargePlan(
@@ -158,7 +158,7 @@ def test_an_item_past_the_whole_comparisons_budget_is_not_run() -> None:
     pytest.importorskip("temporalio")
     import time
 
-    from harness import temporal_probes
+    from harness.temporal import probes as temporal_probes
 
     ctx: Any = object()  # never touched: the item does not start
     result = asyncio.run(
@@ -175,7 +175,7 @@ def test_a_comparison_that_cannot_be_written_goes_to_the_temp_folder(
 ) -> None:
     import tempfile
 
-    from harness import results
+    from harness.rating import results
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
 

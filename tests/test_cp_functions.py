@@ -17,7 +17,7 @@ from inngest.experimental import mocked
 
 import serve
 from conftest import ROOT
-from harness.ledger import effect_key, side_effects
+from harness.probing.ledger import effect_key, side_effects
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.devserver import (
+from harness.errors import SetupError
+from harness.servers.devserver import (
     BIN_ENV,
     URL_ENV,
     DevServer,
@@ -24,7 +25,6 @@ from harness.devserver import (
     fetch_info,
     free_port,
 )
-from harness.errors import SetupError
 
 SERVE_URL = "http://127.0.0.1:1/api/inngest"
 PROXY_VARS = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
@@ -327,7 +327,7 @@ def test_ports_never_repeat(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_npx_s_installed_binary_is_found_in_its_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from harness.devserver import PINNED_CLI_VERSION, npx_installed_binary
+    from harness.servers.devserver import PINNED_CLI_VERSION, npx_installed_binary
 
     monkeypatch.setenv("NPM_CONFIG_CACHE", str(tmp_path))
     assert npx_installed_binary() is None

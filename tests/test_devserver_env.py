@@ -6,7 +6,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from harness.devserver import DevServer, DevServerOptions, _Ports
+from harness.servers.devserver import DevServer, DevServerOptions, _Ports
 
 # Stands in for the dev server binary: records one variable of its environment, answers GET /dev.
 FAKE_BINARY = textwrap.dedent("""

@@ -22,10 +22,10 @@ import pytest
 import serve
 from common import inngest_client
 from conftest import ROOT, run_script
-from harness.api import DevServerAPI, RunNotFound
-from harness.app import AppHost
-from harness.devserver import DevServer, discover, free_port
 from harness.errors import ProbeTimeout
+from harness.probing.app import AppHost
+from harness.servers.api import DevServerAPI, RunNotFound
+from harness.servers.devserver import DevServer, discover, free_port
 
 pytestmark = pytest.mark.devserver
 

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from conftest import ROOT
-from harness.devserver import discover, free_port
+from harness.servers.devserver import discover, free_port
 
 pytestmark = pytest.mark.devserver
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, run_script
-from harness.browser import find_chromium
+from harness.probing.browser import find_chromium
 
 pytestmark = pytest.mark.devserver
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, run_script
-from harness.selfhosted import INSTALL_COMMAND, postgres_bin_dir
+from harness.servers.selfhosted import INSTALL_COMMAND, postgres_bin_dir
 
 pytestmark = pytest.mark.devserver
 SCRIPT = ROOT / "08_op_operations.py"

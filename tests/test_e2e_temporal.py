@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, run_script
-from harness.devserver import port_is_free
-from harness.temporal_server import TemporalDevServer, require
+from harness.servers.devserver import port_is_free
+from harness.temporal.server import TemporalDevServer, require
 
 pytestmark = pytest.mark.temporal
 

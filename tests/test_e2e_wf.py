@@ -17,10 +17,10 @@ import pytest
 
 from common import inngest_client
 from conftest import ROOT, run_script
-from harness.api import DevServerAPI
-from harness.app import AppHost
-from harness.devserver import discover, free_port
-from harness.flow import send_burst, wait_for_function_runs
+from harness.probing.app import AppHost
+from harness.probing.flow import send_burst, wait_for_function_runs
+from harness.servers.api import DevServerAPI
+from harness.servers.devserver import discover, free_port
 
 pytestmark = pytest.mark.devserver
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from harness.catalog import STAR_LABELS
-from harness.evidence import (
+from harness.rating.catalog import STAR_LABELS
+from harness.rating.evidence import (
     DOCUMENTED_LABEL,
     CheckOutcome,
     DocumentedFact,

@@ -9,8 +9,8 @@ import httpx
 import openai
 import pytest
 
-from harness import fake_model
-from harness.fake_model import (
+from harness.probing import fake_model
+from harness.probing.fake_model import (
     BASE_URL_ENV,
     FAKE_URL_ENV,
     FakeChatModel,

@@ -1,4 +1,4 @@
-"""harness.flow against an httpx.MockTransport: bursts, a function's runs, waiting for them."""
+"""harness.probing.flow against an httpx.MockTransport: bursts, a function's runs, waiting."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.api import DevServerAPI
 from harness.errors import ProbeTimeout
-from harness.flow import Burst, function_runs, send_burst, wait_for_function_runs
+from harness.probing.flow import Burst, function_runs, send_burst, wait_for_function_runs
+from harness.servers.api import DevServerAPI
 
 URL = "http://devserver.test:8288"
 SLUG = "durability-suite-wf06-import-rows"
@@ -203,8 +203,8 @@ def test_settle_waits_for_late_runs_and_restarts_when_one_appears() -> None:
 
 # --- the probe's verbs and the second app ---------------------------------------------------
 def test_probe_send_burst_tags_every_event_with_the_probe() -> None:
-    from harness.catalog import lookup
-    from harness.ledger import Ledger
+    from harness.probing.ledger import Ledger
+    from harness.rating.catalog import lookup
     from harness.suite import Item, Probe
 
     posted: list[Any] = []
@@ -226,8 +226,8 @@ def test_probe_send_burst_tags_every_event_with_the_probe() -> None:
 
 def running_probe(item_timeout: float) -> Any:
     """A probe whose dev server shows one run, R1, RUNNING for ever."""
-    from harness.catalog import lookup
-    from harness.ledger import Ledger
+    from harness.probing.ledger import Ledger
+    from harness.rating.catalog import lookup
     from harness.suite import Item, Probe
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -255,7 +255,7 @@ def test_other_app_refuses_functions_of_another_app() -> None:
     import inngest
 
     from common import inngest_client
-    from harness.other_app import other_app
+    from harness.probing.other_app import other_app
 
     @inngest_client.create_function(fn_id="t-main-app", trigger=inngest.TriggerEvent(event="t/x"))
     async def main_app_fn(ctx: inngest.Context) -> None:

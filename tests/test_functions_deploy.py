@@ -1,5 +1,5 @@
-"""harness.functions (function records, runs by status, runs of an event) against a mocked
-GraphQL endpoint, and harness.deploy with a fake app."""
+"""harness.probing.functions (function records, runs by status, runs of an event) against a mocked
+GraphQL endpoint, and harness.probing.deploy with a fake app."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.api import DevServerAPI
-from harness.deploy import deployment, redeploy
-from harness.functions import function_records, runs_of, runs_started_by, slug_of
+from harness.probing.deploy import deployment, redeploy
+from harness.probing.functions import function_records, runs_of, runs_started_by, slug_of
+from harness.servers.api import DevServerAPI
 
 CONFIG = {"id": "uuid-a", "fv": 3, "triggers": [{"event": "a/b", "expression": "event.ts < 5"}]}
 

@@ -13,8 +13,7 @@ import inngest
 import pytest
 
 from common import inngest_client
-from harness.devserver import DevServer, free_port
-from harness.health import (
+from harness.probing.health import (
     EXTERNAL_MISSES,
     Failure,
     InfrastructureFailure,
@@ -23,6 +22,7 @@ from harness.health import (
     app_watch,
     devserver_watch,
 )
+from harness.servers.devserver import DevServer, free_port
 
 
 @inngest_client.create_function(fn_id="health-idle", trigger=inngest.TriggerEvent(event="idle"))
@@ -156,7 +156,7 @@ def test_a_real_app_process_that_dies_is_noticed_and_a_kill_is_not(tmp_path: Pat
     import os
     import signal as signals
 
-    from harness.app import AppHost
+    from harness.probing.app import AppHost
 
     module = sys.modules[__name__]
     host = AppHost(Path(__file__), module, tmp_path, free_port())

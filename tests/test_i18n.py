@@ -10,9 +10,15 @@ from pydantic import ValidationError
 
 from conftest import ROOT
 from harness import i18n
-from harness.catalog import ITEMS, PREREQUISITE_LABELS, PREREQUISITE_VALUES, STAR_LABELS, Category
-from harness.evidence import Evidence
 from harness.i18n import N_, Msg, t
+from harness.rating.catalog import (
+    ITEMS,
+    PREREQUISITE_LABELS,
+    PREREQUISITE_VALUES,
+    STAR_LABELS,
+    Category,
+)
+from harness.rating.evidence import Evidence
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 import inngest
 import pytest
 
-from harness.ledger import LEDGER_ENV, Ledger, effect_key, side_effects
+from harness.probing.ledger import LEDGER_ENV, Ledger, effect_key, side_effects
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,7 +50,7 @@ def test_executed_uses_event_tag(ledger: Path) -> None:
 def test_counts_survive_across_processes(ledger: Path) -> None:
     side_effects.record("shared")
     code = (
-        "from harness.ledger import side_effects\n"
+        "from harness.probing.ledger import side_effects\n"
         "print(side_effects.record('shared', 'child'))\n"
         "print(side_effects.record('shared', 'child'))\n"
     )

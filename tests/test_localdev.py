@@ -13,10 +13,10 @@ import pytest
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
 import serve
-from harness.devserver import _Ports, free_port
 from harness.errors import ProbeTimeout
-from harness.localdev import PollingDevServer, ScratchApp, SyncVerdict
-from harness.realtime import Subscriber
+from harness.probing.realtime import Subscriber
+from harness.servers.devserver import _Ports, free_port
+from harness.servers.localdev import PollingDevServer, ScratchApp, SyncVerdict
 
 TINY_APP = """\
 from fastapi import FastAPI

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from harness.catalog import lookup
-from harness.evidence import Evidence, ItemResult, ItemStatus, Rating
-from harness.results import ResultsFile, _inline_number_lists
+from harness.rating.catalog import lookup
+from harness.rating.evidence import Evidence, ItemResult, ItemStatus, Rating
+from harness.rating.results import ResultsFile, _inline_number_lists
 
 
 def test_samples_are_kept_with_a_measurement_and_left_out_when_absent() -> None:

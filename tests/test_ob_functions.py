@@ -13,8 +13,8 @@ from opentelemetry.trace import StatusCode
 
 import serve
 from conftest import ROOT
-from harness.ledger import effect_key, side_effects
-from harness.webhook import WebhookReceiver
+from harness.probing.ledger import effect_key, side_effects
+from harness.probing.webhook import WebhookReceiver
 
 
 @pytest.fixture(scope="module")

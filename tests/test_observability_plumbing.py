@@ -1,4 +1,4 @@
-"""harness.browser, harness.webhook and harness.prometheus without a dev server."""
+"""harness.probing.browser, .webhook and .prometheus without a dev server."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness import browser, ui_queries
-from harness.browser import BrowserError, Chromium, find_chromium, png_size
-from harness.prometheus import parse
-from harness.webhook import WebhookReceiver
+from harness.probing import browser
+from harness.probing.browser import BrowserError, Chromium, find_chromium, png_size
+from harness.probing.prometheus import parse
+from harness.probing.webhook import WebhookReceiver
+from harness.servers import ui_queries
 
 # --- Prometheus text format ---------------------------------------------------------------------
 EXPOSITION = """

@@ -205,7 +205,7 @@ def test_exporter_is_chosen_by_the_standard_variable() -> None:
 def test_otlp_export_reaches_a_collector(monkeypatch) -> None:
     """The OTLP choice really sends spans over HTTP (a local receiver stands in for a
     collector)."""
-    from harness.webhook import WebhookReceiver
+    from harness.probing.webhook import WebhookReceiver
 
     with WebhookReceiver() as collector:
         monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", f"{collector.url}/v1/traces")

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 from rich.console import Console
 
-from harness.evidence import Evidence, ItemResult, ItemStatus, Rating
-from harness.output import results_table
-from harness.results import ResultsFile
+from harness.rating.evidence import Evidence, ItemResult, ItemStatus, Rating
+from harness.rating.output import results_table
+from harness.rating.results import ResultsFile
 
 
 def result(item_id: str, rating: Rating | None, evidence: Evidence, **extra: object) -> ItemResult:

@@ -10,8 +10,8 @@ from rubric_evidence import evidence
 
 import serve
 from conftest import ROOT
-from harness.evidence import Evidence, Rating
-from harness.stats import Limit
+from harness.rating.evidence import Evidence, Rating
+from harness.rating.stats import Limit
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import ports
-from harness.ports import LOCKS_ENV, ephemeral_range, free_port, port_is_free
+from harness.host import ports
+from harness.host.ports import LOCKS_ENV, ephemeral_range, free_port, port_is_free
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,7 +56,7 @@ def test_one_process_never_hands_out_a_port_twice() -> None:
 CHILD = """
 import os, sys, time
 from pathlib import Path
-from harness import ports
+from harness.host import ports
 ports.LOW, ports.HIGH = 20000, 20039
 got = []
 for _ in range(4):
@@ -91,7 +91,7 @@ def test_processes_choosing_at_once_never_get_the_same_port(tmp_path: Path) -> N
 
 
 def test_a_reservation_ends_with_its_process(tmp_path: Path) -> None:
-    code = "from harness import ports; print(ports.free_port())"
+    code = "from harness.host import ports; print(ports.free_port())"
     port = int(
         subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.api import DevServerAPI
-from harness.preflight import EXPECTED_OUTPUT, PreflightReport, check_known_run
+from harness.probing.preflight import EXPECTED_OUTPUT, PreflightReport, check_known_run
+from harness.servers.api import DevServerAPI
 
 RUN_ID = "01KBPREFLIGHT0000000000000"
 T0 = "2026-12-04T12:00:00.100Z"

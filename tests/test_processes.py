@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from harness.processes import stop_group
+from harness.host.processes import stop_group
 
 
 def spawn(code: str) -> subprocess.Popen[bytes]:

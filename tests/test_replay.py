@@ -24,7 +24,6 @@ from inngest._internal import transforms
 from common import echo, inngest_client
 from conftest import ROOT
 from harness import replay as replay_module
-from harness.api import DevServerAPI
 from harness.replay import (
     History,
     ProblemKind,
@@ -35,6 +34,7 @@ from harness.replay import (
     record_history,
     replay,
 )
+from harness.servers.api import DevServerAPI
 
 FIXTURE = ROOT / "tests" / "fixtures" / "replay-checkout-v1.json"
 
@@ -378,8 +378,8 @@ def _essentials(history: History) -> list[tuple[Any, ...]]:
 
 @pytest.mark.devserver
 def test_fixture_matches_a_fresh_recording(history: History, tmp_path: Path, ledger: Path) -> None:
-    from harness.app import AppHost
-    from harness.devserver import discover, free_port
+    from harness.probing.app import AppHost
+    from harness.servers.devserver import discover, free_port
 
     app = AppHost(Path(subjects.__file__), sys.modules["replay_subjects"], tmp_path, free_port())
     devserver = discover(app.url, tmp_path / "devserver")
@@ -403,7 +403,7 @@ def test_fixture_matches_a_fresh_recording(history: History, tmp_path: Path, led
 def test_cli_record_without_a_dev_server_is_a_clear_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from harness.devserver import free_port
+    from harness.servers.devserver import free_port
 
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     assert replay_module.main(["record", "R1", "--url", url, "-o", str(tmp_path / "h.json")]) == 2

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from harness import report
-from harness.catalog import ITEMS, Prerequisites, lookup
-from harness.evidence import (
+from harness.i18n import t
+from harness.rating.catalog import ITEMS, Prerequisites, lookup
+from harness.rating.evidence import (
     Evidence,
     ItemResult,
     ItemStatus,
@@ -22,8 +22,8 @@ from harness.evidence import (
     Rating,
     SourceRef,
 )
-from harness.i18n import t
-from harness.results import ResultsFile, Session, write_atomically
+from harness.rating.results import ResultsFile, Session, write_atomically
+from harness.report import render as report
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 SCRIPTS = {

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from test_report import _figures, result, write_results
 
-from harness import report
-from harness.comparison import COMPARISON_FILE, Comparison, TemporalResult
-from harness.evidence import Evidence, SourceRef
 from harness.i18n import t
-from harness.results import write_atomically
-from harness.temporal_rubrics import ITEM_NAMES, assemble, rate_heartbeat
+from harness.rating.evidence import Evidence, SourceRef
+from harness.rating.results import write_atomically
+from harness.report import render as report
+from harness.temporal.comparison import COMPARISON_FILE, Comparison, TemporalResult
+from harness.temporal.rubrics import ITEM_NAMES, assemble, rate_heartbeat
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -42,7 +42,7 @@ def heartbeat_result() -> TemporalResult:
         rating=rate_heartbeat(ev),
         evidence=ev,
         duration_s=20.0,
-        source=SourceRef(script="harness/temporal_probes.py", probe="heartbeat_timeout", line=99),
+        source=SourceRef(script="harness/temporal/probes.py", probe="heartbeat_timeout", line=99),
     )
 
 
@@ -115,7 +115,7 @@ def test_the_evidence_behind_each_temporal_cell_is_listed(tmp_path: Path) -> Non
     assert "not run: one machine" in evidence
     assert "`detection-with-heartbeat` = 2.2 s — the p50 of 50 runs" in evidence
     assert "[documented, not executed](https://example.invalid/temporal)" in evidence
-    assert "[`heartbeat_timeout`](harness/temporal_probes.py#L99) in 20 s." in evidence
+    assert "[`heartbeat_timeout`](harness/temporal/probes.py#L99) in 20 s." in evidence
     assert "figures, no stars" in evidence  # PF-01 has figures, not stars
     assert "### Temporal の根拠" in ja
 

@@ -1,4 +1,4 @@
-"""harness.request_timing: per-request timings from middleware hooks, under the mocked executor."""
+"""harness.probing.request_timing: per-request timings from middleware hooks (mocked executor)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import inngest
 from inngest.experimental import mocked
 
-from harness.request_timing import RequestTimeline
+from harness.probing.request_timing import RequestTimeline
 
 
 def test_each_request_is_stamped_in_order() -> None:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.catalog import lookup
 from harness.errors import ExitCode
-from harness.evidence import Evidence, ItemResult, ItemStatus, Rating
-from harness.results import (
+from harness.rating.catalog import lookup
+from harness.rating.evidence import Evidence, ItemResult, ItemStatus, Rating
+from harness.rating.results import (
     SCHEMA_VERSION,
     ResultsFile,
     ResultsNotSaved,

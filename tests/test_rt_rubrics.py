@@ -9,7 +9,7 @@ from rubric_evidence import evidence
 
 import serve
 from conftest import ROOT
-from harness.evidence import Evidence, Rating
+from harness.rating.evidence import Evidence, Rating
 
 
 @pytest.fixture(scope="module")

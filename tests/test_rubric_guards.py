@@ -33,7 +33,7 @@ from rubric_reach import (
 
 import serve
 from conftest import ROOT
-from harness.evidence import CheckOutcome, Evidence
+from harness.rating.evidence import CheckOutcome, Evidence
 
 SCRIPTS = sorted(ROOT.glob("[01][0-9]_*.py"))
 

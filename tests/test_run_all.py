@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import run_all
-from harness.devserver import Located
 from harness.errors import ExitCode
+from harness.servers.devserver import Located
 
 ITEMS = {
     "EX": ["EX-01", "EX-02"],
@@ -126,7 +126,7 @@ def test_a_script_that_cannot_list_itself_is_named_and_skipped(tmp_path: Path) -
 
 def test_a_whole_run_ends_with_the_temporal_comparison_alone(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(run_all.importlib.util, "find_spec", lambda name: object())
-    monkeypatch.setattr("harness.temporal_server.find_binary", lambda: "/opt/temporal")
+    monkeypatch.setattr("harness.temporal.server.find_binary", lambda: "/opt/temporal")
     script, why_not = run_all.temporal_comparison(tmp_path)
     assert why_not is None
     assert script is not None and script.runs_alone and script.path.name == "compare_temporal.py"
@@ -136,7 +136,7 @@ def test_a_whole_run_ends_with_the_temporal_comparison_alone(tmp_path: Path, mon
 
 def test_a_temporal_comparison_that_cannot_run_says_why(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(run_all.importlib.util, "find_spec", lambda name: object())
-    monkeypatch.setattr("harness.temporal_server.find_binary", lambda: None)
+    monkeypatch.setattr("harness.temporal.server.find_binary", lambda: None)
     script, why_not = run_all.temporal_comparison(tmp_path)
     assert script is None and why_not and "temporal CLI" in why_not
     monkeypatch.setattr(run_all.importlib.util, "find_spec", lambda name: None)

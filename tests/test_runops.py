@@ -1,4 +1,4 @@
-"""harness.runops against an httpx.MockTransport: several runs, reruns, cancels, failed runs."""
+"""harness.probing.runops against an httpx.MockTransport: runs, reruns, cancels, failed runs."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from harness import runops
-from harness.api import DevServerAPI
 from harness.errors import ProbeTimeout
+from harness.probing import runops
+from harness.servers.api import DevServerAPI
 
 URL = "http://devserver.test:8288"
 Handler = Callable[[httpx.Request], httpx.Response]

@@ -17,13 +17,13 @@ import httpx
 import pytest
 
 import serve
-from harness import selfhosted
-from harness.api import DevServerAPI
-from harness.app import AppHost
-from harness.devserver import DevServer, free_port, port_is_free
 from harness.errors import SetupError
-from harness.health import devserver_watch
-from harness.selfhosted import (
+from harness.probing.app import AppHost
+from harness.probing.health import devserver_watch
+from harness.servers import selfhosted
+from harness.servers.api import DevServerAPI
+from harness.servers.devserver import DevServer, free_port, port_is_free
+from harness.servers.selfhosted import (
     INSTALL_COMMAND,
     SELF_HOSTED,
     SELF_HOSTED_SQLITE,
@@ -198,7 +198,7 @@ def test_a_child_app_process_gets_the_keys_and_only_them(
     monkeypatch.setattr(subprocess, "Popen", Recorder)
     host = AppHost(Path(__file__), sys.modules[__name__], tmp_path, free_port())
     host.keys = serve.ProductionKeys("server-key", "event-key")
-    from harness.app import AppProcess
+    from harness.probing.app import AppProcess
 
     with pytest.raises(RuntimeError):
         AppProcess(host, []).start(timeout=1)

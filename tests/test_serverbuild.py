@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import serverbuild
-from harness.serverbuild import NOTE_ENV, describe_binary, summary
+from harness.servers import serverbuild
+from harness.servers.serverbuild import NOTE_ENV, describe_binary, summary
 
 SOURCE_ID = b"2026-01-09 17:27:48 " + b"b2" * 32
 BUILD_INFO = b"path\tgithub.com/inngest/inngest/cmd\nmod\tgithub.com/inngest/inngest\t(devel)\t\n"

@@ -1,4 +1,4 @@
-"""harness.stats on fixed data: percentiles, bisection, line and polynomial fits."""
+"""harness.rating.stats on fixed data: percentiles, bisection, line and polynomial fits."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import statistics
 
 import pytest
 
-from harness.stats import (
+from harness.rating.stats import (
     Distribution,
     find_limit,
     fit_line,

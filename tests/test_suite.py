@@ -18,13 +18,13 @@ from typing import Any
 
 import pytest
 
-from harness import results as results_module
 from harness import suite as suite_module
-from harness.catalog import Category
 from harness.errors import ExitCode, ProbeTimeout, SetupError
-from harness.evidence import Evidence, Rating
-from harness.health import Failure, Watchdog, Watched
 from harness.i18n import t
+from harness.probing.health import Failure, Watchdog, Watched
+from harness.rating import results as results_module
+from harness.rating.catalog import Category
+from harness.rating.evidence import Evidence, Rating
 from harness.suite import Environment, Probe, Suite
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from rubric_evidence import evidence
 
-from harness.comparison import DOCUMENTED_ROWS, TemporalResult
-from harness.evidence import Evidence
 from harness.i18n import t
-from harness.temporal_rubrics import (
+from harness.rating.evidence import Evidence
+from harness.temporal.comparison import DOCUMENTED_ROWS, TemporalResult
+from harness.temporal.rubrics import (
     ITEM_NAMES,
     MEASURED_ROWS,
     ORIGINAL,

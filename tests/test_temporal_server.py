@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import temporal_server
 from harness.errors import SetupError
-from harness.temporal_server import (
+from harness.temporal import server as temporal_server
+from harness.temporal.server import (
     BIN_ENV,
     TIME_SKIPPING_FLAG,
     Ports,

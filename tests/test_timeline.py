@@ -1,10 +1,10 @@
-"""harness.timeline on fixed data: overlap, windows, gaps, compact timelines."""
+"""harness.probing.timeline on fixed data: overlap, windows, gaps, compact timelines."""
 
 from __future__ import annotations
 
 import pytest
 
-from harness.timeline import (
+from harness.probing.timeline import (
     Interval,
     compact,
     gaps,

@@ -1,4 +1,4 @@
-"""harness.timing: attempt timings from trace spans, gap statistics, fitting a backoff table."""
+"""harness.probing.timing: attempt timings from trace spans, gap statistics, a backoff table."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from harness.api import Span
-from harness.timing import (
+from harness.probing.timing import (
     attempt_starts,
     attempt_statuses,
     by_retry,
@@ -15,6 +14,7 @@ from harness.timing import (
     gaps_s,
     growth_ratio,
 )
+from harness.servers.api import Span
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

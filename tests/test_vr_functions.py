@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 import serve
 from conftest import ROOT
-from harness.ledger import effect_key, side_effects
+from harness.probing.ledger import effect_key, side_effects
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from rubric_evidence import evidence
 
 import serve
 from conftest import ROOT
-from harness.api import Run
-from harness.evidence import Evidence, Rating
+from harness.rating.evidence import Evidence, Rating
+from harness.servers.api import Run
 
 
 @pytest.fixture(scope="module")

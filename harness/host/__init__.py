@@ -1,0 +1,1 @@
+"""What the machine provides: free ports held by lock, process groups, checked variables."""

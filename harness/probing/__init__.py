@@ -1,0 +1,1 @@
+"""What probes drive and measure Inngest with: the served app, runs, timing, the ledger."""

@@ -1,0 +1,1 @@
+"""The model behind every star: item catalogue, evidence, statistics, results files."""

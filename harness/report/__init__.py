@@ -1,0 +1,1 @@
+"""REPORT.md and REPORT_ja.md, generated from results/."""

@@ -1,0 +1,1 @@
+"""The Inngest servers the suite starts (dev server, self-hosted) and the APIs it reads."""

@@ -1,0 +1,1 @@
+"""The Temporal comparison: its server, worker, workflows, probes and rubrics."""

@@ -92,7 +92,7 @@ def test_measured_cells_show_figures_stars_and_differences(tmp_path: Path) -> No
     assert "Temporal CLI 1.9.1 (server 1.32.0), Python SDK temporalio 1.35.0, on 2 cores" in en
     heartbeat = next(line for line in en.splitlines() if line.startswith("| Heartbeats"))
     assert "retried 2.2 s after the kill with a 2.0 s heartbeat timeout" in heartbeat
-    assert "| ★★★★☆ | measured (RT-04 progress-carried-to-retry) | ★★★★★ native |" in heartbeat
+    assert "| ★★★★☆ | measured (`RT-04 progress-carried-to-retry`) | ★★★★★ native |" in heartbeat
     assert "**differs**: measured 4★ where the original report gave 5★" in heartbeat
     assert "[RT-04](#rt-04) ★★☆☆☆" in heartbeat  # the Inngest side from its own results
     latency = next(line for line in en.splitlines() if line.startswith("| Step latency"))

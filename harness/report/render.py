@@ -1063,7 +1063,7 @@ def _temporal(md: Markdown, data: ReportData) -> None:
         if cell.basis == "documented":
             basis = f"[{md(DOCUMENTED_LABEL)}]({cell.source})"
         elif cell.basis == "measured":
-            basis = md(t("measured ({checks})", checks=joined(md, cell.checks)))
+            basis = md(t("measured ({checks})", checks=joined(md, [f"`{c}`" for c in cell.checks])))
         else:
             basis = md(t("not measured"))
         inngest = []
@@ -1131,7 +1131,7 @@ def _temporal_documented(md: Markdown, comparison: Comparison, data: ReportData)
         if cell.basis == "documented":
             basis = f"[{md(DOCUMENTED_LABEL)}]({cell.source})"
         else:
-            basis = md(t("measured ({checks})", checks=joined(md, cell.checks)))
+            basis = md(t("measured ({checks})", checks=joined(md, [f"`{c}`" for c in cell.checks])))
         inngest = []
         for item_id in row.inngest_items:
             shown = stars((data.result(item_id) or _NO_RESULT).stars)

@@ -13,7 +13,8 @@ HARNESS = ROOT / "harness"
 # Lower layers never import higher ones (the top-level modules errors and i18n are the base,
 # suite sits on everything).
 LAYERS = [
-    *("errors", "i18n", "host", "servers", "probing", "replay", "rating", "temporal", "report"),
+    *("errors", "i18n", "host", "servers", "probing", "replay", "rating", "faults", "temporal"),
+    "report",
     "suite",
 ]
 # Modules meant to be copied: they import nothing of the suite's.

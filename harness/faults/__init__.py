@@ -1,0 +1,1 @@
+"""The fault campaign: random faults, a history kept outside Inngest, invariants checked on it."""

@@ -10,7 +10,7 @@ is recorded outside the app and the server, in a SQLite history; some orders are
 campaign waits (bounded) for every run to end, then checks invariants on the history
 (harness/faults/invariants.py) and keeps every counterexample.
 
-    python fault_campaign.py                          # self-hosted, 500 orders, ~8 min of faults
+    python fault_campaign.py                          # self-hosted: 500 orders, 450 s of faults
     python fault_campaign.py --server dev --runs 150 --duration 120
     python fault_campaign.py --seed 7                 # the same fault schedule as seed 7's
 
@@ -135,10 +135,10 @@ def _parse(argv: list[str] | None) -> Any:
     parser.add_argument("--server", choices=SERVERS, default="self-hosted")
     parser.add_argument("--runs", type=validate.whole_number(1, 100_000), default=500,
                         help="orders to send (default 500)")  # fmt: skip
-    parser.add_argument("--duration", type=validate.whole_number(10, 3600), default=420,
-                        help="seconds of faults (default 420)")  # fmt: skip
-    parser.add_argument("--mean-gap", type=float, default=0.6,
-                        help="mean gap between faults, seconds (default 0.6)")  # fmt: skip
+    parser.add_argument("--duration", type=validate.whole_number(10, 3600), default=450,
+                        help="seconds of faults (default 450)")  # fmt: skip
+    parser.add_argument("--mean-gap", type=float, default=0.4,
+                        help="mean gap between faults, seconds (default 0.4)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=None, help="fault schedule seed (default: new)")
     parser.add_argument("--quiesce", type=validate.whole_number(10, 3600), default=240,
                         help="bound on the wait for every run to end (default 240 s)")  # fmt: skip
@@ -164,7 +164,6 @@ class CampaignRun:
         self.proxy: FaultProxy | None = None
         self.app: AppProcess | None = None
         self._stop = threading.Event()
-        self._server_lock = threading.Lock()  # the sender waits while the server restarts
 
     # --- set-up --------------------------------------------------------------------------------
     def start(self) -> None:
@@ -254,8 +253,7 @@ class CampaignRun:
         deadline = time.monotonic() + 120
         while not self._stop.is_set():
             try:
-                with self._server_lock:
-                    received = api.send(ORDER_EVENT, {"order_key": order}, event_id=event_id)
+                received = api.send(ORDER_EVENT, {"order_key": order}, event_id=event_id)
             except (httpx.HTTPError, RuntimeError) as exc:
                 recorded.record_send(self.history_path, order, event_id, error=str(exc)[:200])
                 self.progress.failed_sends += 1
@@ -302,10 +300,9 @@ class CampaignRun:
             self.proxy.set_mode(Mode.NORMAL)
         else:
             assert isinstance(self.server, SelfHostedServer)
-            with self._server_lock:
-                self.server.stop_server(crash=kind is FaultKind.SERVER_KILL)
-                time.sleep(fault.hold_s)
-                self.server.restart()
+            self.server.stop_server(crash=kind is FaultKind.SERVER_KILL)
+            time.sleep(fault.hold_s)
+            self.server.restart()
         recorded.record_fault_end(self.history_path, fault.index)
         self.progress.injected[str(kind)] += 1
 

@@ -23,7 +23,6 @@ from common import (
     IN_FLIGHT,
     Category,
     Evidence,
-    History,
     PatternRating,
     Probe,
     Rating,
@@ -34,12 +33,12 @@ from common import (
     function_records,
     inngest_client,
     record_history,
-    replay,
     runs_of,
     runs_started_by,
     side_effects,
     t,
 )
+from patterns.history_replay import History, replay
 
 suite = Suite(__file__, Category.VR)
 

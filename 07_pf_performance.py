@@ -42,7 +42,6 @@ from common import (
     t,
 )
 from harness import cloud_docs
-from harness.otel import ulid_time_ns
 from harness.request_timing import RequestTimeline, RequestTiming
 from harness.stats import (
     Distribution,
@@ -53,6 +52,7 @@ from harness.stats import (
     fit_polynomial,
     t_critical_95,
 )
+from patterns.otel_tracing import ulid_time_ns
 
 suite = Suite(__file__, Category.PF, runs_alone=True)  # timings need the CPU to themselves
 

@@ -45,9 +45,12 @@ from common import (
 from harness import ui_queries
 from harness.browser import ENV_CHECKS as BROWSER_ENV_CHECKS
 from harness.browser import BrowserError, Chromium, find_chromium, png_size
-from harness.logcontext import FIELDS, RunContextFilter, log_context_middleware, run_step
-from harness.otel import ENV_CHECKS as OTEL_ENV_CHECKS
-from harness.otel import (
+from harness.prometheus import Exposition, parse
+from harness.selfhosted import SELF_HOSTED_SQLITE, SelfHostedError, SelfHostedUnavailable
+from harness.webhook import WebhookReceiver
+from patterns.log_context import FIELDS, RunContextFilter, log_context_middleware, run_step
+from patterns.otel_tracing import ENV_CHECKS as OTEL_ENV_CHECKS
+from patterns.otel_tracing import (
     exporter_from_env,
     run_span_id,
     run_trace_id,
@@ -55,9 +58,6 @@ from harness.otel import (
     tracing_middleware,
     ulid_time_ns,
 )
-from harness.prometheus import Exposition, parse
-from harness.selfhosted import SELF_HOSTED_SQLITE, SelfHostedError, SelfHostedUnavailable
-from harness.webhook import WebhookReceiver
 
 suite = Suite(__file__, Category.OB, environment=(*BROWSER_ENV_CHECKS, *OTEL_ENV_CHECKS))
 

@@ -31,7 +31,6 @@ import serve
 from common import (
     Category,
     Evidence,
-    History,
     Need,
     PatternRating,
     Probe,
@@ -39,7 +38,6 @@ from common import (
     Suite,
     inngest_client,
     record_history,
-    replay,
     side_effects,
     t,
 )
@@ -61,6 +59,7 @@ from harness.localdev import (
     sync_throwaway_app,
 )
 from harness.ports import free_port
+from patterns.history_replay import History, replay
 
 suite = Suite(__file__, Category.DX)
 

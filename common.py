@@ -18,7 +18,7 @@ from harness.i18n import Msg, t
 from harness.ledger import effect_key, side_effects
 from harness.needs import SELF_HOSTED_NEEDS, Need
 from harness.other_app import other_app
-from harness.replay import History, ReplayReport, record_history, replay
+from harness.replay import record_history
 from harness.selfhosted import SelfHostedUnavailable
 from harness.suite import Probe, Suite
 from serve import make_client
@@ -43,14 +43,12 @@ __all__ = [
     "SELF_HOSTED_NEEDS",
     "Category",
     "Evidence",
-    "History",
     "Msg",
     "Need",
     "PatternRating",
     "Probe",
     "ProbeTimeout",
     "Rating",
-    "ReplayReport",
     "Run",
     "RunNotFound",
     "SelfHostedUnavailable",
@@ -64,7 +62,6 @@ __all__ = [
     "make_client",
     "other_app",
     "record_history",
-    "replay",
     "runops",
     "runs_of",
     "runs_started_by",

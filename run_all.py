@@ -40,7 +40,6 @@ from harness import (
     browser,
     devserver,
     fake_model,
-    otel,
     ports,
     selfhosted,
     temporal_server,
@@ -56,6 +55,7 @@ from harness.results import ResultsNotSaved, save
 from harness.runlog import RunLog, ScriptRun, utc_now
 from harness.selfhosted import DEV, SERVER_ENV, server_kind
 from harness.suite import add_prerequisite_options, prerequisites_from
+from patterns import otel_tracing
 
 ROOT = Path(__file__).resolve().parent
 SETUP_ALLOWANCE_S = 120.0  # per script, on top of its items' budgets: dev server, app, sync
@@ -67,7 +67,7 @@ ENV_CHECKS = (
     *selfhosted.ENV_CHECKS,
     *fake_model.ENV_CHECKS,
     *browser.ENV_CHECKS,
-    *otel.ENV_CHECKS,
+    *otel_tracing.ENV_CHECKS,
     *temporal_server.ENV_CHECKS,
 )
 

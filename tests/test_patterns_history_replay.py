@@ -282,5 +282,3 @@ def test_cli_check_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     assert replay_module.main(["check", f"{subject}:no_such_function", str(FIXTURE)]) == 2
     assert replay_module.main(["check", f"{subject}:checkout_v1", str(subject)]) == 2
     assert "not a readable run history" in capsys.readouterr().err
-
-

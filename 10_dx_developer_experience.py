@@ -59,6 +59,7 @@ from harness.localdev import (
     sync_throwaway_app,
 )
 from harness.ports import free_port
+from patterns.configured_durations import scaled as scaled_by_env
 from patterns.history_replay import History, replay
 
 suite = Suite(__file__, Category.DX)
@@ -769,15 +770,10 @@ TEST_TIME_SCALE = 0.00001  # a day passes in about a second, a week in six
 
 
 def scaled(duration: timedelta) -> timedelta:
-    """``duration`` times the factor in DX04_TIME_SCALE (unset in production: factor 1).
-
-    The pattern that makes long waits testable on a real dev server. Inngest wants whole
-    seconds for waits, at least one.
-    """
-    factor = float(os.environ.get(TIME_SCALE_ENV) or 1)
-    if factor == 1:
-        return duration
-    return timedelta(seconds=max(1, round(duration.total_seconds() * factor)))
+    """``duration`` times the factor in DX04_TIME_SCALE (unset in production: factor 1): the
+    pattern (patterns/configured_durations.py) that makes long waits testable on a real dev
+    server."""
+    return scaled_by_env(duration, TIME_SCALE_ENV)
 
 
 class TrialStarted(BaseModel):

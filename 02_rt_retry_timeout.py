@@ -32,6 +32,7 @@ from common import (
     TraceNotReady,
     effect_key,
     inngest_client,
+    pattern_module,
     runops,
     side_effects,
     t,
@@ -1116,6 +1117,7 @@ def _rt02_pattern(ev: Evidence) -> PatternRating:
     ]
     if all(ev.passed(k) for k in drivers):
         return PatternRating(
+            module=pattern_module(run_with_deadline),
             pattern=name,
             stars=4,
             reason=t(
@@ -1125,6 +1127,7 @@ def _rt02_pattern(ev: Evidence) -> PatternRating:
             drivers=drivers,
         )
     return PatternRating(
+        module=pattern_module(run_with_deadline),
         pattern=name,
         stars=2,
         reason=t("the in-step deadline or its backstop did not work as intended"),
@@ -1347,24 +1350,27 @@ def _(ev: Evidence) -> Rating:
 
 def _rt03_pattern(ev: Evidence) -> PatternRating:
     name = t("a circuit breaker with shared SQLite state and NonRetriableError while open")
+    module = pattern_module(call_through)
     keys = ["opens-after-threshold", "open-fails-fast", "state-survives-app-restart",
             "closes-after-recovery"]  # fmt: skip
     if not ev.passed("opens-after-threshold"):
-        return PatternRating(pattern=name, stars=1,
+        return PatternRating(pattern=name, module=module, stars=1,
                              reason=t("the breaker did not stop the calls"),
                              drivers=["opens-after-threshold"])  # fmt: skip
     if not ev.passed("open-fails-fast"):
-        return PatternRating(pattern=name, stars=2,
+        return PatternRating(pattern=name, module=module, stars=2,
                              reason=t("calls stopped, but runs did not fail fast while open"),
                              drivers=["open-fails-fast"])  # fmt: skip
     if not (ev.passed("closes-after-recovery") and ev.passed("state-survives-app-restart")):
         return PatternRating(
+            module=module,
             pattern=name,
             stars=3,
             reason=t("the breaker opens, but does not close again or loses its state"),
             drivers=["closes-after-recovery", "state-survives-app-restart"],
         )
     return PatternRating(
+        module=module,
         pattern=name,
         stars=4,
         reason=t(
@@ -1606,6 +1612,7 @@ def _rt04_pattern(ev: Evidence) -> PatternRating:
     name = t("step splitting: one step per chunk instead of heartbeats")
     if not (ev.passed("chunked-completes") and ev.passed("chunked-resumes-from-last-chunk")):
         return PatternRating(
+            module=pattern_module(run_in_chunks),
             pattern=name,
             stars=1 if not ev.passed("chunked-completes") else 2,
             reason=t("the chunked run did not resume from its last chunk"),
@@ -1613,12 +1620,15 @@ def _rt04_pattern(ev: Evidence) -> PatternRating:
         )
     if not ev.passed("chunked-progress-visible"):
         return PatternRating(
+            module=pattern_module(run_in_chunks),
             pattern=name,
             stars=3,
             reason=t("the run resumes from its last chunk, but progress is not visible"),
             drivers=["chunked-progress-visible"],
         )
     return PatternRating(
+            module=pattern_module(run_in_chunks),
+            
         pattern=name,
         stars=4,
         reason=t(

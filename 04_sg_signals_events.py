@@ -29,6 +29,7 @@ from common import (
     Rating,
     Suite,
     inngest_client,
+    pattern_module,
     record_history,
     runs_started_by,
     side_effects,
@@ -1160,6 +1161,7 @@ def _query_pattern_rating(ev: Evidence) -> PatternRating:
     name = t("the run publishes its state from inside its steps to a table readers query")
     if not ev.passed("pattern-shows-every-stage"):
         return PatternRating(
+            module=pattern_module(StatusBoard),
             pattern=name,
             stars=2,
             reason=t("readers of the published state missed stages"),
@@ -1167,12 +1169,14 @@ def _query_pattern_rating(ev: Evidence) -> PatternRating:
         )
     if not ev.passed("pattern-fresher-than-trace"):
         return PatternRating(
+            module=pattern_module(StatusBoard),
             pattern=name,
             stars=3,
             reason=t("readers saw every stage, but later than the trace showed it"),
             drivers=["pattern-shows-every-stage", "pattern-fresher-than-trace"],
         )
     return PatternRating(
+        module=pattern_module(StatusBoard),
         pattern=name,
         stars=4,
         reason=t(

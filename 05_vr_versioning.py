@@ -31,6 +31,7 @@ from common import (
     echo,
     function_records,
     inngest_client,
+    pattern_module,
     record_history,
     runs_of,
     runs_started_by,
@@ -403,7 +404,7 @@ def _(ev: Evidence) -> Rating:
 # A customer onboarding flow is changed in two ways: compatibly (new code inside steps) and
 # incompatibly (a step renamed, two swapped). What does Inngest notice when the incompatible
 # version is deployed under a sleeping run? Then the missing check: record a finished run's
-# history and replay it against each new version before deploying (harness.replay).
+# history and replay it against each new version before deploying (patterns.history_replay).
 
 
 class CustomerSignedUp(BaseModel):
@@ -642,7 +643,7 @@ def _(ev: Evidence) -> Rating:
         ],
         advice=t(
             "record the histories of representative runs as fixtures and replay them against "
-            "every change in CI (python -m harness.replay check), before deploying"
+            "every change in CI with python -m patterns.history_replay check, before deploying"
         ),
         pattern=pattern,
     )
@@ -653,6 +654,7 @@ def _replay_pattern_rating(ev: Evidence) -> PatternRating:
     drivers = ["replay-passes-compatible", "replay-names-breaking-step"]
     if not (ev.passed("replay-passes-compatible") and ev.passed("replay-names-breaking-step")):
         return PatternRating(
+            module=pattern_module(replay),
             pattern=name,
             stars=2,
             reason=t("the replay check did not tell the compatible change from the breaking one"),
@@ -660,6 +662,7 @@ def _replay_pattern_rating(ev: Evidence) -> PatternRating:
         )
     if not ev.passed("replay-predicts-in-flight-outcome"):
         return PatternRating(
+            module=pattern_module(replay),
             pattern=name,
             stars=3,
             reason=t(
@@ -669,6 +672,7 @@ def _replay_pattern_rating(ev: Evidence) -> PatternRating:
             drivers=[*drivers, "replay-predicts-in-flight-outcome"],
         )
     return PatternRating(
+        module=pattern_module(replay),
         pattern=name,
         stars=4,
         reason=t(
@@ -984,6 +988,7 @@ def _migration_pattern_rating(ev: Evidence) -> PatternRating:
     drivers = ["each-upload-handled-once", "no-run-lost", "routed-by-cutover", "drain-detected"]
     if not all(ev.passed(k) for k in drivers[:3]):
         return PatternRating(
+            module=pattern_module(drain_gate),
             pattern=name,
             stars=2,
             reason=t("the migration lost, duplicated or misrouted uploads"),
@@ -991,12 +996,14 @@ def _migration_pattern_rating(ev: Evidence) -> PatternRating:
         )
     if not ev.passed("drain-detected"):
         return PatternRating(
+            module=pattern_module(drain_gate),
             pattern=name,
             stars=3,
             reason=t("uploads were split exactly once, but the drain gate was wrong about v1"),
             drivers=drivers,
         )
     return PatternRating(
+        module=pattern_module(drain_gate),
         pattern=name,
         stars=4,
         reason=t(

@@ -37,6 +37,7 @@ from common import (
     Rating,
     Suite,
     inngest_client,
+    pattern_module,
     record_history,
     side_effects,
     t,
@@ -1038,6 +1039,7 @@ def _time_scale_pattern(ev: Evidence) -> PatternRating:
     drivers = ["pattern-event-path", "pattern-timeout-path"]
     if ev.passed("pattern-event-path") and ev.passed("pattern-timeout-path"):
         return PatternRating(
+            module=pattern_module(scaled_by_env),
             pattern=t("durations read from configuration, scaled down for integration tests"),
             stars=4,
             reason=t(
@@ -1047,6 +1049,7 @@ def _time_scale_pattern(ev: Evidence) -> PatternRating:
             drivers=drivers,
         )
     return PatternRating(
+        module=pattern_module(scaled_by_env),
         pattern=t("durations read from configuration, scaled down for integration tests"),
         stars=2,
         reason=t("scaled durations did not let both endings run on the dev server"),
@@ -1542,8 +1545,9 @@ def _(ev: Evidence) -> Rating:
 
 # ═══ DX-07 Local replay ════════════════════════════════════════════════════════════════════════
 # A refund flow runs on the dev server. Its step history is read back (harness.replay, shared
-# with VR-02) and replayed in memory against the same code, a compatible edit, and two edits that
-# break runs in flight. Natively, the dev server can only re-run a run, executing it again.
+# with VR-02) and replayed in memory (patterns.history_replay) against the same code, a compatible
+# edit, and two edits that break runs in flight. Natively, the dev server can only re-run a run,
+# executing it again.
 
 
 class RefundRequested(BaseModel):
@@ -1759,7 +1763,8 @@ def _replay_pattern(ev: Evidence) -> PatternRating:
     ]
     if all(ev.passed(k) for k in drivers):
         return PatternRating(
-            pattern=t("recording a run's history and replaying it in memory (harness.replay)"),
+            module=pattern_module(replay),
+            pattern=t("recording a run's history and replaying it in memory"),
             stars=4,
             reason=t(
                 "a recorded run replays in milliseconds with no step executed: the same code "
@@ -1770,7 +1775,8 @@ def _replay_pattern(ev: Evidence) -> PatternRating:
             drivers=drivers,
         )
     return PatternRating(
-        pattern=t("recording a run's history and replaying it in memory (harness.replay)"),
+        module=pattern_module(replay),
+        pattern=t("recording a run's history and replaying it in memory"),
         stars=2,
         reason=t("the replay did not reproduce the run or missed a breaking change"),
         drivers=[k for k in drivers if not ev.passed(k)],
@@ -1798,7 +1804,7 @@ def _(ev: Evidence) -> Rating:
             drivers=["native-local-replayer", "native-rerun-replays", "history-recorded"],
             advice=t(
                 "record histories of representative runs as JSON fixtures and replay them in "
-                "CI against every change (harness/replay.py), before deploying"
+                "CI against every change with patterns/history_replay.py, before deploying"
             ),
             pattern=pattern,
         )

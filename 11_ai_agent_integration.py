@@ -37,6 +37,7 @@ from common import (
     Rating,
     Suite,
     inngest_client,
+    pattern_module,
     side_effects,
     t,
 )
@@ -1053,6 +1054,7 @@ def _agent_loop_pattern(ev: Evidence) -> PatternRating:
     drivers = ["agent-completes", "each-call-a-step", "model-called-once-per-turn"]
     works = all(ev.passed(k) for k in drivers)
     return PatternRating(
+        module=pattern_module(run_agent),
         pattern=t("an agent loop written with the SDK: each model and tool call a step"),
         stars=4 if works else 2,
         reason=t(

@@ -12,7 +12,7 @@ from harness.api import Run, RunNotFound, TraceNotReady
 from harness.catalog import Category
 from harness.deploy import deployment
 from harness.errors import ProbeTimeout
-from harness.evidence import Evidence, PatternRating, Rating
+from harness.evidence import Evidence, PatternRating, Rating, pattern_module
 from harness.functions import IN_FLIGHT, function_records, runs_of, runs_started_by
 from harness.i18n import Msg, t
 from harness.ledger import effect_key, side_effects
@@ -61,6 +61,7 @@ __all__ = [
     "inngest_client",
     "make_client",
     "other_app",
+    "pattern_module",
     "record_history",
     "runops",
     "runs_of",

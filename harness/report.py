@@ -32,7 +32,7 @@ from .catalog import (
     items_in,
 )
 from .comparison import COMPARISON_FILE, Comparison
-from .evidence import DOCUMENTED_LABEL, CheckOutcome, ItemResult
+from .evidence import DOCUMENTED_LABEL, CheckOutcome, ItemResult, PatternRating
 from .i18n import N_, Lang, Msg, render, t
 from .results import ResultsFile, Session
 from .runlog import RunLog
@@ -499,14 +499,29 @@ def _finding(md: Markdown, r: ItemResult) -> str:
         )
     )
     if r.rating and r.rating.pattern:
-        pattern = r.rating.pattern
-        reach = t(
-            "A pattern built and tested here reaches {stars}: {pattern}.",
+        head = md(SENTENCES).format(first=head, second=md(pattern_reach(md, r.rating.pattern)))
+    return head
+
+
+def module_link(module: str) -> str:
+    """A link to a pattern's module, relative to the report (which sits at the project root)."""
+    return f"[`{module}`]({module})"
+
+
+def pattern_reach(md: Markdown, pattern: PatternRating) -> Msg:
+    """The sentence that says what a pattern reaches, with a link to its code when known."""
+    if pattern.module:
+        return t(
+            "A pattern built and tested here reaches {stars}: {pattern}, in {module}.",
             stars=stars(pattern.stars),
             pattern=md(pattern.pattern),
+            module=module_link(pattern.module),
         )
-        head = md(SENTENCES).format(first=head, second=md(reach))
-    return head
+    return t(
+        "A pattern built and tested here reaches {stars}: {pattern}.",
+        stars=stars(pattern.stars),
+        pattern=md(pattern.pattern),
+    )
 
 
 def _premises(md: Markdown, data: ReportData) -> None:
@@ -709,11 +724,7 @@ def _watch(md: Markdown, data: ReportData) -> None:
             )
         )
         if r.rating.pattern:
-            then = t(
-                "A pattern built and tested here reaches {stars}: {pattern}.",
-                stars=stars(r.rating.pattern.stars),
-                pattern=md(r.rating.pattern.pattern),
-            )
+            then = pattern_reach(md, r.rating.pattern)
         elif r.id in actions:
             then = t("What to do: action {number} above.", number=actions[r.id])
         elif r.rating.advice:
@@ -1271,7 +1282,20 @@ def _item(md: Markdown, r: ItemResult) -> None:
         if r.rating.drivers:
             md.add("- " + md(t("Decided by: {checks}", checks=joined(md, r.rating.drivers))))
         pattern = r.rating.pattern
-        if pattern:
+        if pattern and pattern.module:
+            md.add(
+                "- "
+                + md(
+                    t(
+                        "With the pattern ({pattern}), in {module}: {stars} — {reason}",
+                        pattern=md(pattern.pattern),
+                        module=module_link(pattern.module),
+                        stars=stars(pattern.stars),
+                        reason=md(pattern.reason),
+                    )
+                )
+            )
+        elif pattern:
             md.add(
                 "- "
                 + md(

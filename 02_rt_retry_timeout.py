@@ -12,11 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import sqlite3
 import time
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, TypedDict
 
 import inngest
@@ -35,12 +32,16 @@ from common import (
     TraceNotReady,
     effect_key,
     inngest_client,
+    pattern_module,
     runops,
     side_effects,
     t,
     timing,
 )
 from harness.rating.stats import Distribution
+from patterns.chunked_steps import run_in_chunks
+from patterns.circuit_breaker import CircuitBreaker, call_through
+from patterns.step_deadline import backstop, run_with_deadline
 
 suite = Suite(__file__, Category.RT)
 
@@ -731,16 +732,11 @@ async def fetch_fx_quote(ctx: inngest.Context) -> float:
     async def quote() -> float:
         call = side_effects.executed(ctx.event, "quote:call")
         latency = request.first_call_latency_s if call == 1 else 0.0
-        # step.run has no deadline of its own: bound the awaited call in the step itself, and
-        # turn the timeout into an ordinary error so the step is retried.
-        try:
-            return await asyncio.wait_for(
-                fx_service_quote(request.currency, latency), timeout=QUOTE_DEADLINE_S
-            )
-        except TimeoutError as exc:
-            raise QuoteUnavailable(f"no quote within {QUOTE_DEADLINE_S} s") from exc
+        return await fx_service_quote(request.currency, latency)
 
-    return await ctx.step.run("fetch-quote", quote)
+    # step.run has no deadline of its own: the pattern bounds each attempt inside the step and
+    # turns the timeout into an ordinary error, so the step is retried.
+    return await run_with_deadline(ctx, "fetch-quote", quote, QUOTE_DEADLINE_S, QuoteUnavailable)
 
 
 class StuckCall(BaseModel):
@@ -785,7 +781,7 @@ call_stuck_dependency_unbounded = inngest_client.create_function(
 call_stuck_dependency_bounded = inngest_client.create_function(
     fn_id="rt02-call-stuck-dependency-bounded",
     trigger=inngest.TriggerEvent(event="rt02/stuck.bounded"),
-    timeouts=inngest.Timeouts(finish=5 * SECOND),  # the only bound Inngest offers on a hang
+    timeouts=backstop(5),  # the only bound Inngest offers on a hang
 )(call_stuck_dependency)
 
 HANG_OBSERVE_S = 30.0  # how long the probe watches a request that never returns
@@ -1122,6 +1118,7 @@ def _rt02_pattern(ev: Evidence) -> PatternRating:
     ]
     if all(ev.passed(k) for k in drivers):
         return PatternRating(
+            module=pattern_module(run_with_deadline),
             pattern=name,
             stars=4,
             reason=t(
@@ -1131,6 +1128,7 @@ def _rt02_pattern(ev: Evidence) -> PatternRating:
             drivers=drivers,
         )
     return PatternRating(
+        module=pattern_module(run_with_deadline),
         pattern=name,
         stars=2,
         reason=t("the in-step deadline or its backstop did not work as intended"),
@@ -1139,90 +1137,14 @@ def _rt02_pattern(ev: Evidence) -> PatternRating:
 
 
 # ═══ RT-03 Circuit breaker ═════════════════════════════════════════════════════════════════════
-# Nothing native. The pattern: a breaker whose state (consecutive failures, when it opened) lives
-# in a shared, durable store (SQLite here; Redis or a database table in production); an open
-# breaker fails the step with NonRetriableError, so neither the run nor its retries call the
-# dependency; a concurrency limit paces the calls.
+# Nothing native. The pattern (patterns/circuit_breaker.py): a breaker whose state (consecutive
+# failures, when it opened) lives in a shared, durable store (SQLite here; Redis or a database
+# table in production); an open breaker fails the step with NonRetriableError, so neither the run
+# nor its retries call the dependency; a concurrency limit paces the calls.
 
 
 class GatewayDown(Exception):
     """The payment gateway answered 502."""
-
-
-class CircuitOpen(inngest.NonRetriableError):
-    """The breaker is open: the dependency is not called and the step is not retried."""
-
-
-class CircuitBreaker:
-    """Closed → open after ``threshold`` consecutive failures → half-open after ``cooldown_s``
-    (one trial call) → closed on success, open again on failure.
-
-    State is a row in a SQLite file, so every run (and every app process) sees the same
-    breaker, and it survives the app being killed.
-    """
-
-    def __init__(self, store: Path, name: str, *, threshold: int, cooldown_s: float) -> None:
-        self.store = store
-        self.name = name
-        self.threshold = threshold
-        self.cooldown_s = cooldown_s
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.store, timeout=10, isolation_level=None)
-        try:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS breakers (name TEXT PRIMARY KEY, state TEXT,"
-                " failures INTEGER, opened_at REAL)"
-            )
-            db.execute("BEGIN IMMEDIATE")  # one writer at a time: check-and-set is atomic
-            db.execute("INSERT OR IGNORE INTO breakers VALUES (?, 'closed', 0, 0)", (self.name,))
-            yield db
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        finally:
-            db.close()
-
-    def state(self) -> str:
-        with self._locked() as db:
-            return str(db.execute("SELECT state FROM breakers WHERE name = ?",
-                                  (self.name,)).fetchone()[0])  # fmt: skip
-
-    def allow(self) -> bool:
-        """Whether a call may go out now (moves an open breaker to half-open after cooldown)."""
-        with self._locked() as db:
-            state, opened_at = db.execute(
-                "SELECT state, opened_at FROM breakers WHERE name = ?", (self.name,)
-            ).fetchone()
-            if state == "closed":
-                return True
-            if state == "open" and time.time() - opened_at >= self.cooldown_s:
-                db.execute("UPDATE breakers SET state = 'half-open' WHERE name = ?", (self.name,))
-                return True  # the one trial call
-            return False  # open, or a trial call is already out
-
-    def record_success(self) -> None:
-        with self._locked() as db:
-            db.execute(
-                "UPDATE breakers SET state = 'closed', failures = 0 WHERE name = ?", (self.name,)
-            )
-
-    def record_failure(self) -> None:
-        with self._locked() as db:
-            state, failures = db.execute(
-                "SELECT state, failures FROM breakers WHERE name = ?", (self.name,)
-            ).fetchone()
-            failures += 1
-            if state == "half-open" or failures >= self.threshold:
-                db.execute(
-                    "UPDATE breakers SET state = 'open', failures = ?, opened_at = ? "
-                    "WHERE name = ?",
-                    (failures, time.time(), self.name),
-                )
-            else:
-                db.execute("UPDATE breakers SET failures = ? WHERE name = ?", (failures, self.name))
 
 
 BREAKER_THRESHOLD = 3
@@ -1262,15 +1184,9 @@ async def charge_with_breaker(ctx: inngest.Context) -> str:
     breaker = gateway_breaker(charge.tag)
 
     async def charge_card() -> str:
-        if not breaker.allow():
-            raise CircuitOpen("payment gateway circuit is open; not calling it")
-        try:
-            receipt = await payment_gateway_charge(ctx, charge)
-        except GatewayDown:
-            breaker.record_failure()
-            raise
-        breaker.record_success()
-        return receipt
+        return await call_through(
+            breaker, lambda: payment_gateway_charge(ctx, charge), failures=(GatewayDown,)
+        )
 
     return await ctx.step.run("charge-card", charge_card)
 
@@ -1394,12 +1310,7 @@ def circuit_breaker(probe: Probe) -> None:
 
 
 def breaker_opened_at(breaker: CircuitBreaker) -> float:
-    with breaker._locked() as db:
-        return float(
-            db.execute("SELECT opened_at FROM breakers WHERE name = ?", (breaker.name,)).fetchone()[
-                0
-            ]
-        )
+    return breaker.opened_at()
 
 
 @circuit_breaker.rubric
@@ -1440,24 +1351,27 @@ def _(ev: Evidence) -> Rating:
 
 def _rt03_pattern(ev: Evidence) -> PatternRating:
     name = t("a circuit breaker with shared SQLite state and NonRetriableError while open")
+    module = pattern_module(call_through)
     keys = ["opens-after-threshold", "open-fails-fast", "state-survives-app-restart",
             "closes-after-recovery"]  # fmt: skip
     if not ev.passed("opens-after-threshold"):
-        return PatternRating(pattern=name, stars=1,
+        return PatternRating(pattern=name, module=module, stars=1,
                              reason=t("the breaker did not stop the calls"),
                              drivers=["opens-after-threshold"])  # fmt: skip
     if not ev.passed("open-fails-fast"):
-        return PatternRating(pattern=name, stars=2,
+        return PatternRating(pattern=name, module=module, stars=2,
                              reason=t("calls stopped, but runs did not fail fast while open"),
                              drivers=["open-fails-fast"])  # fmt: skip
     if not (ev.passed("closes-after-recovery") and ev.passed("state-survives-app-restart")):
         return PatternRating(
+            module=module,
             pattern=name,
             stars=3,
             reason=t("the breaker opens, but does not close again or loses its state"),
             drivers=["closes-after-recovery", "state-survives-app-restart"],
         )
     return PatternRating(
+        module=module,
         pattern=name,
         stars=4,
         reason=t(
@@ -1508,14 +1422,13 @@ async def reindex_in_one_step(ctx: inngest.Context) -> int:
 )
 async def reindex_in_chunks(ctx: inngest.Context) -> int:
     job = Reindex.model_validate(ctx.event.data)
-    done = 0
-    for chunk in range(job.chunks):
-        # One step per chunk: each is a checkpoint, visible in the run's trace as it completes.
-        await ctx.step.run(
-            f"chunk-{chunk}", reindex_chunk, ctx, "chunked:chunk", chunk, job.chunk_s
-        )
-        done += 1
-    return done
+
+    async def reindex(chunk: int) -> int:
+        return await reindex_chunk(ctx, "chunked:chunk", chunk, job.chunk_s)
+
+    # One step per chunk: each is a checkpoint, visible in the run's trace as it completes.
+    done = await run_in_chunks(ctx, "chunk", range(job.chunks), reindex)
+    return len(done)
 
 
 CHUNKS = 8
@@ -1700,6 +1613,7 @@ def _rt04_pattern(ev: Evidence) -> PatternRating:
     name = t("step splitting: one step per chunk instead of heartbeats")
     if not (ev.passed("chunked-completes") and ev.passed("chunked-resumes-from-last-chunk")):
         return PatternRating(
+            module=pattern_module(run_in_chunks),
             pattern=name,
             stars=1 if not ev.passed("chunked-completes") else 2,
             reason=t("the chunked run did not resume from its last chunk"),
@@ -1707,12 +1621,15 @@ def _rt04_pattern(ev: Evidence) -> PatternRating:
         )
     if not ev.passed("chunked-progress-visible"):
         return PatternRating(
+            module=pattern_module(run_in_chunks),
             pattern=name,
             stars=3,
             reason=t("the run resumes from its last chunk, but progress is not visible"),
             drivers=["chunked-progress-visible"],
         )
     return PatternRating(
+            module=pattern_module(run_in_chunks),
+            
         pattern=name,
         stars=4,
         reason=t(

@@ -11,13 +11,11 @@ import asyncio
 import importlib.metadata
 import itertools
 import json
-import sqlite3
 import statistics
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import inngest
@@ -31,11 +29,13 @@ from common import (
     Rating,
     Suite,
     inngest_client,
+    pattern_module,
     record_history,
     runs_started_by,
     side_effects,
     t,
 )
+from patterns.published_state import StatusBoard
 
 suite = Suite(__file__, Category.SG)
 
@@ -917,41 +917,9 @@ def _(ev: Evidence) -> Rating:
 # ═══ SG-04 Query ═══════════════════════════════════════════════════════════════════════════════
 # A caller wants a running fulfilment's current stage. Inngest has no query handler: a run has no
 # live process to ask. What it offers (run status, step outputs in the trace) is read while the
-# run goes through its stages, and compared with the usual pattern: the run publishes its state
-# (here to a status board table) from inside its steps, where readers look it up.
-
-
-class StatusBoard:
-    """Where runs publish their state for readers: one row per order, newest stage wins.
-
-    Written from inside a step, so a publish is retried with the step; the stage number keeps
-    a late retry of an earlier stage from overwriting a newer state.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        with self._connect() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS status (order_id TEXT PRIMARY KEY,"
-                " stage_no INTEGER, stage TEXT, run_id TEXT, updated_at REAL)"
-            )
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=10, isolation_level=None)
-
-    def publish(self, order_id: str, stage_no: int, stage: str, run_id: str) -> None:
-        with self._connect() as db:
-            db.execute(
-                "INSERT INTO status VALUES (?, ?, ?, ?, ?) ON CONFLICT(order_id) DO UPDATE SET"
-                " stage_no=excluded.stage_no, stage=excluded.stage, run_id=excluded.run_id,"
-                " updated_at=excluded.updated_at WHERE excluded.stage_no > status.stage_no",
-                (order_id, stage_no, stage, run_id, time.time()),
-            )
-
-    def read(self, order_id: str) -> str | None:
-        with self._connect() as db:
-            row = db.execute("SELECT stage FROM status WHERE order_id = ?", (order_id,)).fetchone()
-            return str(row[0]) if row else None
+# run goes through its stages, and compared with the usual pattern (patterns/published_state.py):
+# the run publishes its state (here to a status board table) from inside its steps, where readers
+# look it up.
 
 
 def status_board() -> StatusBoard:
@@ -1193,6 +1161,7 @@ def _query_pattern_rating(ev: Evidence) -> PatternRating:
     name = t("the run publishes its state from inside its steps to a table readers query")
     if not ev.passed("pattern-shows-every-stage"):
         return PatternRating(
+            module=pattern_module(StatusBoard),
             pattern=name,
             stars=2,
             reason=t("readers of the published state missed stages"),
@@ -1200,12 +1169,14 @@ def _query_pattern_rating(ev: Evidence) -> PatternRating:
         )
     if not ev.passed("pattern-fresher-than-trace"):
         return PatternRating(
+            module=pattern_module(StatusBoard),
             pattern=name,
             stars=3,
             reason=t("readers saw every stage, but later than the trace showed it"),
             drivers=["pattern-shows-every-stage", "pattern-fresher-than-trace"],
         )
     return PatternRating(
+        module=pattern_module(StatusBoard),
         pattern=name,
         stars=4,
         reason=t(

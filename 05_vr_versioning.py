@@ -11,7 +11,6 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,6 @@ from common import (
     IN_FLIGHT,
     Category,
     Evidence,
-    History,
     PatternRating,
     Probe,
     Rating,
@@ -33,13 +31,16 @@ from common import (
     echo,
     function_records,
     inngest_client,
+    pattern_module,
     record_history,
-    replay,
     runs_of,
     runs_started_by,
     side_effects,
     t,
 )
+from patterns.cutover import Drain, before_cutover, from_cutover
+from patterns.cutover import wait_until_drained as drain_gate
+from patterns.history_replay import History, replay
 
 suite = Suite(__file__, Category.VR)
 
@@ -403,7 +404,7 @@ def _(ev: Evidence) -> Rating:
 # A customer onboarding flow is changed in two ways: compatibly (new code inside steps) and
 # incompatibly (a step renamed, two swapped). What does Inngest notice when the incompatible
 # version is deployed under a sleeping run? Then the missing check: record a finished run's
-# history and replay it against each new version before deploying (harness.replay).
+# history and replay it against each new version before deploying (patterns.history_replay).
 
 
 class CustomerSignedUp(BaseModel):
@@ -642,7 +643,7 @@ def _(ev: Evidence) -> Rating:
         ],
         advice=t(
             "record the histories of representative runs as fixtures and replay them against "
-            "every change in CI (python -m harness.replay check), before deploying"
+            "every change in CI with python -m patterns.history_replay check, before deploying"
         ),
         pattern=pattern,
     )
@@ -653,6 +654,7 @@ def _replay_pattern_rating(ev: Evidence) -> PatternRating:
     drivers = ["replay-passes-compatible", "replay-names-breaking-step"]
     if not (ev.passed("replay-passes-compatible") and ev.passed("replay-names-breaking-step")):
         return PatternRating(
+            module=pattern_module(replay),
             pattern=name,
             stars=2,
             reason=t("the replay check did not tell the compatible change from the breaking one"),
@@ -660,6 +662,7 @@ def _replay_pattern_rating(ev: Evidence) -> PatternRating:
         )
     if not ev.passed("replay-predicts-in-flight-outcome"):
         return PatternRating(
+            module=pattern_module(replay),
             pattern=name,
             stars=3,
             reason=t(
@@ -669,6 +672,7 @@ def _replay_pattern_rating(ev: Evidence) -> PatternRating:
             drivers=[*drivers, "replay-predicts-in-flight-outcome"],
         )
     return PatternRating(
+        module=pattern_module(replay),
         pattern=name,
         stars=4,
         reason=t(
@@ -683,8 +687,9 @@ def _replay_pattern_rating(ev: Evidence) -> PatternRating:
 # ═══ VR-03 Migration strategy ══════════════════════════════════════════════════════════════════
 # Upload processing moves from v1 to a rewritten v2 while uploads keep coming. v1 keeps the
 # events sent before a cutover time, v2 takes the rest (trigger expressions on event.ts, as the
-# docs suggest). Every upload must be processed exactly once, no run lost, and v1 may only be
-# retired once it has drained: the probe waits for that with a runs query and then retires it.
+# docs suggest; the pattern is patterns/cutover.py). Every upload must be processed exactly once,
+# no run lost, and v1 may only be retired once it has drained: the probe waits for that with a
+# runs query and then retires it.
 
 
 class FileUploaded(BaseModel):
@@ -693,12 +698,15 @@ class FileUploaded(BaseModel):
     settle_s: float = 0.0
 
 
-def upload_processor_v1(cutover_ms: int | None = None) -> inngest.Function[dict[str, Any]]:
-    expression = None if cutover_ms is None else f"event.ts < {cutover_ms}"
+UPLOADED = "vr03/file.uploaded"
 
+
+def upload_processor_v1(cutover_ms: int | None = None) -> inngest.Function[dict[str, Any]]:
     @inngest_client.create_function(
         fn_id="vr03-process-upload",
-        trigger=inngest.TriggerEvent(event="vr03/file.uploaded", expression=expression),
+        trigger=inngest.TriggerEvent(event=UPLOADED)
+        if cutover_ms is None
+        else before_cutover(UPLOADED, cutover_ms),
     )
     async def process_upload(ctx: inngest.Context) -> dict[str, Any]:
         upload = FileUploaded.model_validate(ctx.event.data)
@@ -718,9 +726,7 @@ def upload_processor_v1(cutover_ms: int | None = None) -> inngest.Function[dict[
 def upload_processor_v2(cutover_ms: int) -> inngest.Function[dict[str, Any]]:
     @inngest_client.create_function(
         fn_id="vr03-process-upload-v2",
-        trigger=inngest.TriggerEvent(
-            event="vr03/file.uploaded", expression=f"event.ts >= {cutover_ms}"
-        ),
+        trigger=from_cutover(UPLOADED, cutover_ms),
     )
     async def process_upload(ctx: inngest.Context) -> dict[str, Any]:
         upload = FileUploaded.model_validate(ctx.event.data)
@@ -744,34 +750,16 @@ async def legacy_thumbnails(ctx: inngest.Context) -> str:
     return await ctx.step.run("render", echo, "rendered")
 
 
-@dataclass
-class Drain:
-    """What the drain gate saw while it waited for a version to have no runs in flight."""
-
-    drained_at: float | None = None  # time.time() when it saw none; None if it never did
-    listed: list[int] = field(default_factory=list)  # in-flight runs the runs query listed
-    confirmed: list[int] = field(default_factory=list)  # of those, still in flight per REST
-    stale: dict[str, str] = field(default_factory=dict)  # listed in flight, but final per REST
-
-
 def wait_until_drained(probe: Probe, slug: str, *, timeout: float, poll_s: float = 0.25) -> Drain:
-    """The drain gate before retiring a version: poll the runs query for the function's queued
-    or running runs, confirm each with the run's own record (the list can lag behind it), and
-    return once none is left in flight."""
-    drain = Drain()
-    deadline = time.monotonic() + probe.bound(timeout)
-    while time.monotonic() < deadline:
-        listed = runs_of(probe.api, slug)
-        statuses = {run_id: probe.api.get_new_run(run_id).status for run_id in listed}
-        in_flight = [run_id for run_id, status in statuses.items() if status in IN_FLIGHT]
-        drain.stale.update({r: s for r, s in statuses.items() if s not in IN_FLIGHT})
-        drain.listed.append(len(listed))
-        drain.confirmed.append(len(in_flight))
-        if not in_flight:
-            drain.drained_at = time.time()
-            return drain
-        time.sleep(poll_s)
-    return drain
+    """The drain gate (patterns/cutover.py) on the dev server: the runs query lists the
+    function's queued or running runs, each run's own record confirms it."""
+    return drain_gate(
+        lambda: runs_of(probe.api, slug),
+        lambda run_id: probe.api.get_new_run(run_id).status,
+        timeout=probe.bound(timeout),
+        poll_s=poll_s,
+        in_flight=IN_FLIGHT,
+    )
 
 
 class _Sender(threading.Thread):
@@ -1000,6 +988,7 @@ def _migration_pattern_rating(ev: Evidence) -> PatternRating:
     drivers = ["each-upload-handled-once", "no-run-lost", "routed-by-cutover", "drain-detected"]
     if not all(ev.passed(k) for k in drivers[:3]):
         return PatternRating(
+            module=pattern_module(drain_gate),
             pattern=name,
             stars=2,
             reason=t("the migration lost, duplicated or misrouted uploads"),
@@ -1007,12 +996,14 @@ def _migration_pattern_rating(ev: Evidence) -> PatternRating:
         )
     if not ev.passed("drain-detected"):
         return PatternRating(
+            module=pattern_module(drain_gate),
             pattern=name,
             stars=3,
             reason=t("uploads were split exactly once, but the drain gate was wrong about v1"),
             drivers=drivers,
         )
     return PatternRating(
+        module=pattern_module(drain_gate),
         pattern=name,
         stars=4,
         reason=t(

@@ -41,7 +41,6 @@ from common import (
     inngest_client,
     t,
 )
-from harness.otel import ulid_time_ns
 from harness.probing import cloud_docs
 from harness.probing.request_timing import RequestTimeline, RequestTiming
 from harness.rating.stats import (
@@ -53,6 +52,7 @@ from harness.rating.stats import (
     fit_polynomial,
     t_critical_95,
 )
+from patterns.otel_tracing import ulid_time_ns
 
 suite = Suite(__file__, Category.PF, runs_alone=True)  # timings need the CPU to themselves
 

@@ -39,18 +39,9 @@ from common import (
     Rating,
     Suite,
     inngest_client,
+    pattern_module,
     side_effects,
     t,
-)
-from harness.logcontext import FIELDS, RunContextFilter, log_context_middleware, run_step
-from harness.otel import ENV_CHECKS as OTEL_ENV_CHECKS
-from harness.otel import (
-    exporter_from_env,
-    run_span_id,
-    run_trace_id,
-    tracer_provider,
-    tracing_middleware,
-    ulid_time_ns,
 )
 from harness.probing.browser import ENV_CHECKS as BROWSER_ENV_CHECKS
 from harness.probing.browser import BrowserError, Chromium, find_chromium, png_size
@@ -58,6 +49,16 @@ from harness.probing.prometheus import Exposition, parse
 from harness.probing.webhook import WebhookReceiver
 from harness.servers import ui_queries
 from harness.servers.selfhosted import SELF_HOSTED_SQLITE, SelfHostedError, SelfHostedUnavailable
+from patterns.log_context import FIELDS, RunContextFilter, log_context_middleware, run_step
+from patterns.otel_tracing import ENV_CHECKS as OTEL_ENV_CHECKS
+from patterns.otel_tracing import (
+    exporter_from_env,
+    run_span_id,
+    run_trace_id,
+    tracer_provider,
+    tracing_middleware,
+    ulid_time_ns,
+)
 
 suite = Suite(__file__, Category.OB, environment=(*BROWSER_ENV_CHECKS, *OTEL_ENV_CHECKS))
 
@@ -846,8 +847,9 @@ def _(ev: Evidence) -> Rating:
 
 
 # ═══ OB-04 OpenTelemetry ═══════════════════════════════════════════════════════════════════════
-# What the SDK offers natively, then harness.otel's middleware on a checkout whose payment step
-# fails once: one span per run and per step attempt, checked in an in-memory exporter.
+# What the SDK offers natively, then patterns.otel_tracing's middleware on a checkout whose
+# payment step fails once: one span per run and per step attempt, checked in an in-memory
+# exporter.
 
 span_exporter = InMemorySpanExporter()
 tracing = tracer_provider(span_exporter, service_name="durability-suite")
@@ -1058,9 +1060,10 @@ def _(ev: Evidence) -> Rating:
     detail = ["failed-attempt-error", "semantic-conventions", "matches-dev-server"]
     if all(ev.passed(key) for key in structure + detail):
         pattern = PatternRating(
+            module=pattern_module(tracing_middleware),
             pattern=t(
-                "an OpenTelemetry middleware on the SDK's middleware API (harness/otel.py): run "
-                "and step-attempt spans with IDs derived from the run ID"
+                "an OpenTelemetry middleware on the SDK's middleware API: run and step-attempt "
+                "spans whose IDs derive from the run ID"
             ),
             stars=4,
             reason=t(
@@ -1072,14 +1075,16 @@ def _(ev: Evidence) -> Rating:
         )
     elif all(ev.passed(key) for key in structure):
         pattern = PatternRating(
-            pattern=t("an OpenTelemetry middleware on the SDK's middleware API (harness/otel.py)"),
+            module=pattern_module(tracing_middleware),
+            pattern=t("an OpenTelemetry middleware on the SDK's middleware API"),
             stars=3,
             reason=t("spans and parentage are right; some attributes or timings are not"),
             drivers=detail,
         )
     else:
         pattern = PatternRating(
-            pattern=t("an OpenTelemetry middleware on the SDK's middleware API (harness/otel.py)"),
+            module=pattern_module(tracing_middleware),
+            pattern=t("an OpenTelemetry middleware on the SDK's middleware API"),
             stars=2,
             reason=t("spans are missing, duplicated or wrongly parented"),
             drivers=structure,
@@ -1099,8 +1104,9 @@ def _(ev: Evidence) -> Rating:
         ),
         drivers=["sdk-native-otel"],
         advice=t(
-            "copy harness/otel.py's middleware into your app and export with OTLP; derive trace "
-            "IDs from the run ID so that every request of a run joins one trace"
+            "copy the middleware in patterns/otel_tracing.py into your app and export with "
+            "OTLP; derive trace IDs from the run ID so that every request of a run joins one "
+            "trace"
         ),
         pattern=pattern,
     )
@@ -1434,9 +1440,8 @@ def logging_item(probe: Probe) -> None:
 @logging_item.rubric
 def _(ev: Evidence) -> Rating:
     pattern = PatternRating(
-        pattern=t(
-            "a log-context middleware, a step wrapper and a logging filter (harness/logcontext.py)"
-        ),
+        module=pattern_module(run_step),
+        pattern=t("a log-context middleware, a step wrapper and a logging filter"),
         stars=4 if ev.passed("pattern-run-context") else 2,
         reason=t("every line of any logger carries the run, function, attempt and step")
         if ev.passed("pattern-run-context")
@@ -1471,12 +1476,12 @@ def _(ev: Evidence) -> Rating:
         drivers=["ctx-logger-once", "plain-logger-repeats", "native-run-context"],
         advice=t(
             "log through ctx.logger, never a module logger, in function bodies; add the run and "
-            "step IDs yourself (a middleware and a logging filter, as in harness/logcontext.py)"
+            "step IDs yourself (a middleware and a logging filter, as in patterns/log_context.py)"
         )
         if repeats
         else t(
             "add the run and step IDs to log lines yourself (a middleware and a logging filter, "
-            "as in harness/logcontext.py)"
+            "as in patterns/log_context.py)"
         ),
         pattern=pattern,
     )

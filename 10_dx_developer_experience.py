@@ -31,7 +31,6 @@ import serve
 from common import (
     Category,
     Evidence,
-    History,
     Msg,
     Need,
     PatternRating,
@@ -39,8 +38,8 @@ from common import (
     Rating,
     Suite,
     inngest_client,
+    pattern_module,
     record_history,
-    replay,
     side_effects,
     t,
 )
@@ -62,6 +61,8 @@ from harness.servers.localdev import (
     start_polling_dev_server,
     sync_throwaway_app,
 )
+from patterns.configured_durations import scaled as scaled_by_env
+from patterns.history_replay import History, replay
 
 suite = Suite(__file__, Category.DX)
 
@@ -774,15 +775,10 @@ TEST_TIME_SCALE = 0.00001  # a day passes in about a second, a week in six
 
 
 def scaled(duration: timedelta) -> timedelta:
-    """``duration`` times the factor in DX04_TIME_SCALE (unset in production: factor 1).
-
-    The pattern that makes long waits testable on a real dev server. Inngest wants whole
-    seconds for waits, at least one.
-    """
-    factor = float(os.environ.get(TIME_SCALE_ENV) or 1)
-    if factor == 1:
-        return duration
-    return timedelta(seconds=max(1, round(duration.total_seconds() * factor)))
+    """``duration`` times the factor in DX04_TIME_SCALE (unset in production: factor 1): the
+    pattern (patterns/configured_durations.py) that makes long waits testable on a real dev
+    server."""
+    return scaled_by_env(duration, TIME_SCALE_ENV)
 
 
 class TrialStarted(BaseModel):
@@ -1047,6 +1043,7 @@ def _time_scale_pattern(ev: Evidence) -> PatternRating:
     drivers = ["pattern-event-path", "pattern-timeout-path"]
     if ev.passed("pattern-event-path") and ev.passed("pattern-timeout-path"):
         return PatternRating(
+            module=pattern_module(scaled_by_env),
             pattern=t("durations read from configuration, scaled down for integration tests"),
             stars=4,
             reason=t(
@@ -1056,6 +1053,7 @@ def _time_scale_pattern(ev: Evidence) -> PatternRating:
             drivers=drivers,
         )
     return PatternRating(
+        module=pattern_module(scaled_by_env),
         pattern=t("durations read from configuration, scaled down for integration tests"),
         stars=2,
         reason=t("scaled durations did not let both endings run on the dev server"),
@@ -1560,8 +1558,9 @@ def _(ev: Evidence) -> Rating:
 
 # ═══ DX-07 Local replay ════════════════════════════════════════════════════════════════════════
 # A refund flow runs on the dev server. Its step history is read back (harness.replay, shared
-# with VR-02) and replayed in memory against the same code, a compatible edit, and two edits that
-# break runs in flight. Natively, the dev server can only re-run a run, executing it again.
+# with VR-02) and replayed in memory (patterns.history_replay) against the same code, a compatible
+# edit, and two edits that break runs in flight. Natively, the dev server can only re-run a run,
+# executing it again.
 
 
 class RefundRequested(BaseModel):
@@ -1777,7 +1776,8 @@ def _replay_pattern(ev: Evidence) -> PatternRating:
     ]
     if all(ev.passed(k) for k in drivers):
         return PatternRating(
-            pattern=t("recording a run's history and replaying it in memory (harness.replay)"),
+            module=pattern_module(replay),
+            pattern=t("recording a run's history and replaying it in memory"),
             stars=4,
             reason=t(
                 "a recorded run replays in milliseconds with no step executed: the same code "
@@ -1788,7 +1788,8 @@ def _replay_pattern(ev: Evidence) -> PatternRating:
             drivers=drivers,
         )
     return PatternRating(
-        pattern=t("recording a run's history and replaying it in memory (harness.replay)"),
+        module=pattern_module(replay),
+        pattern=t("recording a run's history and replaying it in memory"),
         stars=2,
         reason=t("the replay did not reproduce the run or missed a breaking change"),
         drivers=[k for k in drivers if not ev.passed(k)],
@@ -1816,7 +1817,7 @@ def _(ev: Evidence) -> Rating:
             drivers=["native-local-replayer", "native-rerun-replays", "history-recorded"],
             advice=t(
                 "record histories of representative runs as JSON fixtures and replay them in "
-                "CI against every change (harness/replay.py), before deploying"
+                "CI against every change with patterns/history_replay.py, before deploying"
             ),
             pattern=pattern,
         )

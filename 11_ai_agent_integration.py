@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
 import os
 import pkgutil
 import re
@@ -20,7 +19,7 @@ import statistics
 import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import inngest
 import openai
@@ -38,6 +37,7 @@ from common import (
     Rating,
     Suite,
     inngest_client,
+    pattern_module,
     side_effects,
     t,
 )
@@ -45,6 +45,7 @@ from harness.probing import fake_model
 from harness.probing.codemetrics import sdk_modules_named
 from harness.probing.fake_model import ModelUnderTest, model_endpoint, serve_model
 from harness.probing.realtime import Received, Subscriber
+from patterns.agent_loop import Message, run_agent
 
 suite = Suite(__file__, Category.AI, environment=fake_model.ENV_CHECKS)
 
@@ -871,8 +872,9 @@ def _(ev: Evidence) -> Rating:
 
 
 # ═══ AI-05 Agent framework integration ═════════════════════════════════════════════════════════
-# An agent loop written with the SDK: each model call a step, each tool call a step, so a crash
-# or a retry resumes the loop where it was. AI-06 reuses it with tools that fail.
+# An agent loop written with the SDK (patterns/agent_loop.py): each model call a step, each tool
+# call a step, so a crash or a retry resumes the loop where it was. AI-06 reuses it with tools
+# that fail.
 
 AGENT_TOOLS: list[ChatCompletionToolParam] = [
     {
@@ -921,12 +923,12 @@ class SupportQuestion(BaseModel):
 async def support_agent(ctx: inngest.Context) -> dict[str, Any]:
     question = SupportQuestion.model_validate(ctx.event.data)
 
-    async def call_model(messages: list[ChatCompletionMessageParam]) -> dict[str, Any]:
+    async def call_model(messages: list[Message]) -> dict[str, Any]:
         side_effects.executed(ctx.event, "model-call")
         async with chat_client() as client:
             completion = await client.chat.completions.create(
                 model=model_endpoint().model,
-                messages=messages,
+                messages=cast(list[ChatCompletionMessageParam], messages),
                 tools=AGENT_TOOLS,
                 parallel_tool_calls=True if question.all_tools_at_once else omit,
             )
@@ -952,32 +954,12 @@ async def support_agent(ctx: inngest.Context) -> dict[str, Any]:
         return {"category": str(arguments.get("category")), "policy": "30 days, unopened"}
 
     tools = {"lookup_order": lookup_order, "refund_policy": refund_policy}
-    messages: list[ChatCompletionMessageParam] = [
+    messages: list[Message] = [
         {"role": "system", "content": "You are a support agent. Use the tools, then answer."},
         {"role": "user", "content": question.question},
     ]
-    used: list[str] = []
-    for turn in range(MAX_AGENT_TURNS):
-        reply = await ctx.step.run(f"model-turn-{turn}", call_model, messages)
-        messages.append(reply)  # type: ignore[arg-type]  # the assistant message, as a dict
-        calls = reply.get("tool_calls") or []
-        if not calls:
-            return {"answer": reply.get("content"), "turns": turn + 1, "tools_used": used}
-        for call in calls:
-            name, arguments = call["function"]["name"], json.loads(call["function"]["arguments"])
-            used.append(name)
-            try:
-                # The call ID comes from the memoized model reply: stable on every re-entry.
-                result: Any = await ctx.step.run(
-                    f"tool-{name}-{call['id']}", tools[name], arguments
-                )
-            except inngest.StepError as error:
-                # The tool failed on every retry: tell the model instead of failing the run.
-                result = {"error": str(error)}
-            messages.append(
-                {"role": "tool", "tool_call_id": call["id"], "content": json.dumps(result)}
-            )
-    raise inngest.NonRetriableError(f"no answer after {MAX_AGENT_TURNS} model turns")
+    done = await run_agent(ctx, call_model, tools, messages, max_turns=MAX_AGENT_TURNS)
+    return {"answer": done.answer, "turns": done.turns, "tools_used": done.tools_used}
 
 
 def _agent_steps(probe: Probe, run_id: str) -> tuple[list[str], list[str]]:
@@ -1072,6 +1054,7 @@ def _agent_loop_pattern(ev: Evidence) -> PatternRating:
     drivers = ["agent-completes", "each-call-a-step", "model-called-once-per-turn"]
     works = all(ev.passed(k) for k in drivers)
     return PatternRating(
+        module=pattern_module(run_agent),
         pattern=t("an agent loop written with the SDK: each model and tool call a step"),
         stars=4 if works else 2,
         reason=t(

@@ -15,9 +15,9 @@ from harness.probing.functions import IN_FLIGHT, function_records, runs_of, runs
 from harness.probing.ledger import effect_key, side_effects
 from harness.probing.other_app import other_app
 from harness.rating.catalog import Category
-from harness.rating.evidence import Evidence, PatternRating, Rating
+from harness.rating.evidence import Evidence, PatternRating, Rating, pattern_module
 from harness.rating.needs import SELF_HOSTED_NEEDS, Need
-from harness.replay import History, ReplayReport, record_history, replay
+from harness.replay import record_history
 from harness.servers.api import Run, RunNotFound, TraceNotReady
 from harness.servers.selfhosted import SelfHostedUnavailable
 from harness.suite import Probe, Suite
@@ -43,14 +43,12 @@ __all__ = [
     "SELF_HOSTED_NEEDS",
     "Category",
     "Evidence",
-    "History",
     "Msg",
     "Need",
     "PatternRating",
     "Probe",
     "ProbeTimeout",
     "Rating",
-    "ReplayReport",
     "Run",
     "RunNotFound",
     "SelfHostedUnavailable",
@@ -63,8 +61,8 @@ __all__ = [
     "inngest_client",
     "make_client",
     "other_app",
+    "pattern_module",
     "record_history",
-    "replay",
     "runops",
     "runs_of",
     "runs_started_by",

@@ -36,7 +36,6 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
-from harness import otel
 from harness.errors import ExitCode, SetupError
 from harness.host import ports, validate
 from harness.probing import browser, fake_model
@@ -51,6 +50,7 @@ from harness.servers.devserver import URL_ENV, locate
 from harness.servers.selfhosted import DEV, SERVER_ENV, server_kind
 from harness.suite import add_prerequisite_options, prerequisites_from
 from harness.temporal import server as temporal_server
+from patterns import otel_tracing
 
 ROOT = Path(__file__).resolve().parent
 SETUP_ALLOWANCE_S = 120.0  # per script, on top of its items' budgets: dev server, app, sync
@@ -62,7 +62,7 @@ ENV_CHECKS = (
     *selfhosted.ENV_CHECKS,
     *fake_model.ENV_CHECKS,
     *browser.ENV_CHECKS,
-    *otel.ENV_CHECKS,
+    *otel_tracing.ENV_CHECKS,
     *temporal_server.ENV_CHECKS,
 )
 

@@ -18,7 +18,7 @@ import serve
 from conftest import ROOT
 from harness.probing.codemetrics import check_types, mypy_available, program_size
 from harness.probing.ledger import effect_key, side_effects
-from harness.replay import History, ProblemKind, replay
+from patterns.history_replay import History, ProblemKind, replay
 
 FIXTURE = ROOT / "tests" / "fixtures" / "dx07-refund-run.json"
 

@@ -222,3 +222,20 @@ def test_informational_flag_is_kept_and_left_out_of_json_when_false() -> None:
     assert "informational" not in data["checks"][1]
     assert Evidence.model_validate(data).get("shown").informational
     assert not Evidence.model_validate(data).get("rated").informational
+
+
+def test_a_pattern_rating_names_its_module_by_the_code_it_holds() -> None:
+    from harness.i18n import t
+    from harness.rating.evidence import PatternRating, pattern_module
+    from patterns import circuit_breaker
+    from patterns.circuit_breaker import CircuitBreaker, call_through
+
+    assert pattern_module(circuit_breaker) == "patterns/circuit_breaker.py"
+    assert pattern_module(call_through) == pattern_module(CircuitBreaker)
+    with pytest.raises(ValueError, match="importable module"):
+        pattern_module(len)
+    old = {"pattern": {"id": "a breaker"}, "stars": 4, "reason": {"id": "works"}}
+    assert PatternRating.model_validate(old).module is None  # results written before modules
+    for outside in ("/etc/passwd.py", "../x.py", "patterns/notes.md"):
+        with pytest.raises(ValidationError):
+            PatternRating(pattern=t("a breaker"), stars=4, reason=t("works"), module=outside)

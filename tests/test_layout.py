@@ -17,8 +17,6 @@ LAYERS = [
     "report",
     "suite",
 ]
-# Modules meant to be copied: they import nothing of the suite's.
-STANDALONE = {"otel", "logcontext"}
 
 
 def _module(path: Path) -> str:
@@ -76,10 +74,7 @@ def test_subpackages_depend_downwards_only() -> None:
         if module == "harness":
             continue
         layer = _layer(module)
-        if layer not in LAYERS:
-            assert layer in STANDALONE, f"{module}: not in a layer; add it to LAYERS or a package"
-            assert not deps, f"{module} is meant to be copied but imports {sorted(deps)}"
-            continue
+        assert layer in LAYERS, f"{module}: not in a layer; add it to LAYERS or a package"
         for dep in deps:
             if _layer(dep) in LAYERS and LAYERS.index(_layer(dep)) > LAYERS.index(layer):
                 wrong.append(f"{module} imports {dep}")

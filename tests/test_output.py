@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from rich.console import Console
 
-from harness.rating.evidence import Evidence, ItemResult, ItemStatus, Rating
+from harness.rating.evidence import Evidence, ItemResult, ItemStatus, PatternRating, Rating
 from harness.rating.output import results_table
 from harness.rating.results import ResultsFile
 
@@ -59,3 +59,10 @@ def test_errored_item_shows_the_error_and_no_stars() -> None:
     text = render(result("EX-02", None, Evidence(), error="timed out: run R was still RUNNING"))
     assert "ERROR" in text and "timed out: run R was still RUNNING" in text
     assert "1 errored" in text
+
+
+def test_a_rated_pattern_names_its_module() -> None:
+    pattern = PatternRating(pattern="a breaker", stars=4, reason="works",
+                            module="patterns/circuit_breaker.py")  # fmt: skip
+    text = render(result("RT-03", Rating(stars=2, reason="none", pattern=pattern), Evidence()))
+    assert "pattern (a breaker), in patterns/circuit_breaker.py: ★★★★☆ — works" in text

@@ -337,3 +337,16 @@ def test_a_reason_that_lists_check_keys_names_the_checks(tree: Path) -> None:
     write_results(tree / "results", item)
     en, _ = generate(tree)
     assert "edge values change: “the other thing happened” did not hold" in en
+
+
+def test_a_pattern_with_a_module_links_its_code_in_both_reports(tree: Path) -> None:
+    module = "patterns/circuit_breaker.py"
+    pattern = PatternRating(
+        pattern=t("a replay check"), stars=4, reason=t("it catches renames"), module=module
+    )
+    write_results(tree / "results", result("RT-03", 2, pattern=pattern))
+    en, ja = generate(tree)
+    link = f"[`{module}`]({module})"
+    assert f"A pattern built and tested here reaches ★★★★☆: a replay check, in {link}." in en
+    assert f"With the pattern (a replay check), in {link}: ★★★★☆ — it catches renames" in en
+    assert f"コードは {link}" in ja

@@ -1,5 +1,4 @@
-"""RT function logic under the SDK's mocked executor (inngest.experimental.mocked), and the
-circuit breaker on its own.
+"""RT function logic under the SDK's mocked executor (inngest.experimental.mocked).
 
 No server is involved. The mocked executor retries every error up to ``retries`` times at once
 (it honours neither NonRetriableError nor RetryAfterError's delay) and treats step stubs as
@@ -19,6 +18,7 @@ from inngest.experimental import mocked
 import serve
 from conftest import ROOT
 from harness.probing.ledger import effect_key, side_effects
+from patterns.circuit_breaker import CircuitOpen
 
 
 @pytest.fixture(scope="module")
@@ -153,55 +153,6 @@ def test_stuck_dependency_answers_once_released(rt, client, ledger: Path) -> Non
 
 
 # --- RT-03 -------------------------------------------------------------------------------------
-def breaker(rt, tmp_path: Path, cooldown_s: float = 60.0):
-    return rt.CircuitBreaker(tmp_path / "b.sqlite", "dep", threshold=3, cooldown_s=cooldown_s)
-
-
-def test_breaker_opens_after_the_threshold_and_stays_open(rt, tmp_path: Path) -> None:
-    b = breaker(rt, tmp_path)
-    for _ in range(2):
-        assert b.allow()
-        b.record_failure()
-    assert b.state() == "closed"
-    b.record_failure()
-    assert b.state() == "open"
-    assert not b.allow()
-
-
-def test_breaker_success_resets_the_count(rt, tmp_path: Path) -> None:
-    b = breaker(rt, tmp_path)
-    b.record_failure()
-    b.record_failure()
-    b.record_success()
-    b.record_failure()
-    assert b.state() == "closed"
-
-
-def test_breaker_half_opens_for_one_trial_after_cooldown(rt, tmp_path: Path) -> None:
-    b = breaker(rt, tmp_path, cooldown_s=0.05)
-    for _ in range(3):
-        b.record_failure()
-    time.sleep(0.1)
-    assert b.allow()  # the trial call
-    assert b.state() == "half-open"
-    assert not b.allow()  # only one trial at a time
-    b.record_failure()
-    assert b.state() == "open"  # a failed trial opens it again
-    time.sleep(0.1)
-    assert b.allow()
-    b.record_success()
-    assert b.state() == "closed" and b.allow()
-
-
-def test_breaker_state_is_shared_through_its_store(rt, tmp_path: Path) -> None:
-    first, second = breaker(rt, tmp_path), breaker(rt, tmp_path)
-    for _ in range(3):
-        first.record_failure()
-    assert second.state() == "open"
-    other = rt.CircuitBreaker(tmp_path / "b.sqlite", "other", threshold=3, cooldown_s=60)
-    assert other.state() == "closed"
-
-
 def test_guarded_charges_stop_calling_a_failing_gateway(rt, client, ledger: Path) -> None:
     outage = [
         mocked.trigger(rt.charge_with_breaker, event("rt03/x", order_id=f"o{n}"), client)
@@ -209,7 +160,7 @@ def test_guarded_charges_stop_calling_a_failing_gateway(rt, client, ledger: Path
     ]
     assert executions("gateway:call") == rt.BREAKER_THRESHOLD  # the first run's 3 attempts
     assert isinstance(outage[0].error, rt.GatewayDown)
-    assert all(isinstance(r.error, rt.CircuitOpen) for r in outage[1:])
+    assert all(isinstance(r.error, CircuitOpen) for r in outage[1:])
     plain = mocked.trigger(rt.charge_without_breaker, event("rt03/x", order_id="p"), client)
     assert isinstance(plain.error, rt.GatewayDown)
     assert executions("gateway:call") == rt.BREAKER_THRESHOLD + 3

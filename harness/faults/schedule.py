@@ -67,6 +67,7 @@ def make_schedule(
         kind = rng.choices(list(kinds), weights)[0]
         hold = round(rng.uniform(0.2, 2.0), 2)
         delay = rng.choice((200, 500, 1000, 3000)) if kind is FaultKind.APP_SLOW else 0
-        faults.append(Fault(len(faults), round(now, 2), kind, hold, delay))
-        now += hold + rng.expovariate(1.0 / mean_gap_s)
+        at = round(now, 2)
+        faults.append(Fault(len(faults), at, kind, hold, delay))
+        now = at + hold + rng.expovariate(1.0 / mean_gap_s)
     return faults

@@ -225,5 +225,5 @@ def check_environment(checks: Iterable[EnvCheck], env: Mapping[str, str] | None 
     for check in checks:
         try:
             check(current)
-        except ValueError as exc:  # from a module that does not import this one (harness.otel)
+        except ValueError as exc:  # patterns.otel_tracing cannot import this module
             raise BadInput(str(exc)) from None

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import PurePosixPath
+from types import ModuleType
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
@@ -167,6 +169,25 @@ def _stars_on_scale(stars: int) -> int:
     return stars
 
 
+def pattern_module(code: ModuleType | type | Any) -> str:
+    """The file a pattern's code lives in, relative to the project root, from the module or
+    anything defined in it: ``pattern_module(call_through)`` -> ``patterns/circuit_breaker.py``.
+    Derived from the module's dotted name, so it holds wherever the project is checked out."""
+    name = code.__name__ if isinstance(code, ModuleType) else getattr(code, "__module__", None)
+    if not isinstance(name, str) or name in ("__main__", "builtins"):
+        raise ValueError(f"{code!r} is not defined in an importable module")
+    return name.replace(".", "/") + ".py"
+
+
+def _relative_python_file(path: str | None) -> str | None:
+    if path is None:
+        return None
+    pure = PurePosixPath(path)
+    if pure.is_absolute() or ".." in pure.parts or pure.suffix != ".py":
+        raise ValueError(f"a pattern's module is a .py path inside the project, got {path!r}")
+    return path
+
+
 class PatternRating(BaseModel):
     """Where the suite builds a pattern that closes a gap the platform leaves, the pattern's
     own stars, kept apart from the native feature's (the item's headline rating)."""
@@ -175,8 +196,12 @@ class PatternRating(BaseModel):
     stars: int
     reason: Msg
     drivers: list[str] = Field(default_factory=list)
+    # Where a reader finds the pattern's code (pattern_module()); None in results written
+    # before patterns had modules of their own.
+    module: str | None = None
 
     _on_scale = field_validator("stars")(_stars_on_scale)
+    _in_project = field_validator("module")(_relative_python_file)
 
 
 class Rating(BaseModel):

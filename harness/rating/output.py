@@ -106,8 +106,12 @@ def results_table(
                 console.print(Text(f"decided by: {', '.join(result.rating.drivers)}", style="dim"))
             pattern = result.rating.pattern
             if pattern:
+                where = f", in {pattern.module}" if pattern.module else ""
                 console.print(
-                    Text(f"pattern ({pattern.pattern}): {stars(pattern.stars)} — {pattern.reason}")
+                    Text(
+                        f"pattern ({pattern.pattern}){where}: {stars(pattern.stars)} — "
+                        f"{pattern.reason}"
+                    )
                 )
             if result.rating.advice:
                 console.print(Text(f"advice: {result.rating.advice}", style="cyan"))

@@ -31,7 +31,7 @@ from harness.rating.catalog import (
     fail_close_applies,
     items_in,
 )
-from harness.rating.evidence import DOCUMENTED_LABEL, CheckOutcome, ItemResult
+from harness.rating.evidence import DOCUMENTED_LABEL, CheckOutcome, ItemResult, PatternRating
 from harness.rating.results import ResultsFile, Session
 from harness.rating.runlog import RunLog
 from harness.report import charts
@@ -497,14 +497,29 @@ def _finding(md: Markdown, r: ItemResult) -> str:
         )
     )
     if r.rating and r.rating.pattern:
-        pattern = r.rating.pattern
-        reach = t(
-            "A pattern built and tested here reaches {stars}: {pattern}.",
+        head = md(SENTENCES).format(first=head, second=md(pattern_reach(md, r.rating.pattern)))
+    return head
+
+
+def module_link(module: str) -> str:
+    """A link to a pattern's module, relative to the report (which sits at the project root)."""
+    return f"[`{module}`]({module})"
+
+
+def pattern_reach(md: Markdown, pattern: PatternRating) -> Msg:
+    """The sentence that says what a pattern reaches, with a link to its code when known."""
+    if pattern.module:
+        return t(
+            "A pattern built and tested here reaches {stars}: {pattern}, in {module}.",
             stars=stars(pattern.stars),
             pattern=md(pattern.pattern),
+            module=module_link(pattern.module),
         )
-        head = md(SENTENCES).format(first=head, second=md(reach))
-    return head
+    return t(
+        "A pattern built and tested here reaches {stars}: {pattern}.",
+        stars=stars(pattern.stars),
+        pattern=md(pattern.pattern),
+    )
 
 
 def _premises(md: Markdown, data: ReportData) -> None:
@@ -714,11 +729,7 @@ def _watch(md: Markdown, data: ReportData) -> None:
             )
         )
         if r.rating.pattern:
-            then = t(
-                "A pattern built and tested here reaches {stars}: {pattern}.",
-                stars=stars(r.rating.pattern.stars),
-                pattern=md(r.rating.pattern.pattern),
-            )
+            then = pattern_reach(md, r.rating.pattern)
         elif r.id in actions:
             then = t("What to do: action {number} above.", number=actions[r.id])
         elif r.rating.advice:
@@ -1276,7 +1287,20 @@ def _item(md: Markdown, r: ItemResult) -> None:
         if r.rating.drivers:
             md.add("- " + md(t("Decided by: {checks}", checks=joined(md, r.rating.drivers))))
         pattern = r.rating.pattern
-        if pattern:
+        if pattern and pattern.module:
+            md.add(
+                "- "
+                + md(
+                    t(
+                        "With the pattern ({pattern}), in {module}: {stars} — {reason}",
+                        pattern=md(pattern.pattern),
+                        module=module_link(pattern.module),
+                        stars=stars(pattern.stars),
+                        reason=md(pattern.reason),
+                    )
+                )
+            )
+        elif pattern:
             md.add(
                 "- "
                 + md(

@@ -1,9 +1,9 @@
 """OpenTelemetry traces for Inngest runs, through the Python SDK's middleware API.
 
-The Python SDK (0.5.x) ships no OpenTelemetry integration (its only observability middleware is
-an experimental Sentry one); the dev server accepts OTLP spans only from SDKs that send its
-private trace references (the TypeScript SDK's Extended Traces). This module fills the gap with
-``opentelemetry-sdk``:
+Problem: the Python SDK (0.5.x) ships no OpenTelemetry integration (its only observability
+middleware is an experimental Sentry one); the dev server accepts OTLP spans only from SDKs that
+send its private trace references (the TypeScript SDK's Extended Traces). This module fills the
+gap with ``opentelemetry-sdk``:
 
 * one span per **run** (kind SERVER, named after the function, FaaS semantic conventions:
   ``faas.invocation_id`` = run ID, ``faas.trigger``, ``faas.name``), emitted by the request in
@@ -22,7 +22,13 @@ span's parent is the run span's (deterministic) ID, and :class:`RunScopedIdGener
 run span exactly that ID when it is finally emitted. Build the tracer provider with
 :func:`tracer_provider` (or pass ``id_generator=RunScopedIdGenerator()`` to your own).
 
-Runs the SDK never hears end (cancelled, timed out while no request ran) get no run span.
+When to use it: an app whose runs should show up in an existing OpenTelemetry backend (Jaeger,
+Tempo, Honeycomb…) next to the traces of the services its steps call.
+
+Limits: runs the SDK never hears end (cancelled, timed out while no request ran) get no run
+span. Steps replayed from memoized state get no span, so a step's span is its attempt, not its
+lifetime. The spans are built from what the SDK's middleware API exposes; Inngest's own trace
+view (queueing, sleeps, waits) is not exported.
 
 Usage::
 
@@ -59,7 +65,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 logger = logging.getLogger(__name__)
 
-INSTRUMENTATION_SCOPE = "inngest-durability-suite.otel"
+INSTRUMENTATION_SCOPE = "inngest.otel_tracing"  # the tracer name spans are reported under
 DEFAULT_SERVICE_NAME = "inngest-app"
 
 # FaaS semantic conventions (incubating in the OTel spec, so written out rather than imported

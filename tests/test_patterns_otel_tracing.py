@@ -1,4 +1,4 @@
-"""harness.otel: the tracing middleware under the SDK's mocked executor, exported to memory."""
+"""patterns.otel_tracing: the tracing middleware under the mocked executor, exported to memory."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProces
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from harness.otel import (
+from patterns.otel_tracing import (
     exporter_from_env,
     run_span_id,
     run_trace_id,
@@ -180,7 +180,7 @@ def test_a_provider_without_run_scoped_ids_is_reported(caplog, exporter) -> None
         app_id="x", is_production=False, middleware=[tracing_middleware(provider)]
     )
     fn = make_checkout(client, {})
-    with caplog.at_level(logging.WARNING, logger="harness.otel"):
+    with caplog.at_level(logging.WARNING, logger="patterns.otel_tracing"):
         mocked.trigger(fn, event(), client)
     assert "RunScopedIdGenerator" in caplog.text
 

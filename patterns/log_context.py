@@ -1,8 +1,8 @@
 """Run and step context on every log record of an Inngest function, for any logger.
 
-The Python SDK's ``ctx.logger`` drops lines while memoized steps are replayed (so a line is
-logged once per run, not once per request) but adds no context: a line does not say which run
-or step wrote it. A plain ``logging`` logger has neither. This module adds the context:
+Problem: the Python SDK's ``ctx.logger`` drops lines while memoized steps are replayed (so a
+line is logged once per run, not once per request) but adds no context: a line does not say which
+run or step wrote it. A plain ``logging`` logger has neither. This module adds the context:
 
 * :func:`log_context_middleware` (SDK middleware) puts the run ID, function ID and attempt of
   the request being served into a context variable;
@@ -10,6 +10,15 @@ or step wrote it. A plain ``logging`` logger has neither. This module adds the c
 * :class:`RunContextFilter` copies both onto each record as ``inngest_run_id``,
   ``inngest_function_id``, ``inngest_attempt`` and ``inngest_step_id`` (``"-"`` outside a run),
   for formatters (``%(inngest_run_id)s``) and JSON log shippers alike.
+
+When to use it: any app whose logs are searched by run (support tickets, incident review), and
+any library code called from steps that logs with a module logger.
+
+Limits: the context is set per request by the middleware, so code outside a function's request
+(a background thread the handler started) logs ``"-"``. Steps must be run with :func:`run_step`
+to be named; a plain ``ctx.step.run`` gets the run's context only. It adds context, it does not
+deduplicate: a plain logger still repeats lines in the function body on every re-entry (use
+``ctx.logger`` there).
 
 Usage::
 

@@ -1,4 +1,4 @@
-"""harness.logcontext under the mocked executor: run and step IDs on every record."""
+"""patterns.log_context under the mocked executor: run and step IDs on every record."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import inngest
 import pytest
 from inngest.experimental import mocked
 
-from harness.logcontext import RunContextFilter, log_context_middleware, run_step
+from patterns.log_context import RunContextFilter, log_context_middleware, run_step
 
 
 class Capture(logging.Handler):

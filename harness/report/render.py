@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from harness.faults.model import CAMPAIGN_FILE, Campaign, CampaignFile
 from harness.i18n import LIST_SEPARATOR, N_, Lang, Msg, render, render_param, t
 from harness.rating.catalog import (
     GOOD_THRESHOLD,
@@ -60,6 +61,7 @@ class ReportData:
     scripts: dict[str, ResultsFile] = field(default_factory=dict)  # script name -> results
     run: RunLog | None = None
     temporal: Comparison | None = None
+    campaign: CampaignFile | None = None
     problems: list[str] = field(default_factory=list)  # files that could not be read
 
     @classmethod
@@ -78,6 +80,12 @@ class ReportData:
                 data.temporal = Comparison.model_validate_json(comparison.read_text("utf-8"))
             except ValidationError as exc:
                 data.problems.append(f"{COMPARISON_FILE}: {str(exc).splitlines()[0]}")
+        campaign = results_dir / CAMPAIGN_FILE
+        if campaign.exists():
+            try:
+                data.campaign = CampaignFile.model_validate_json(campaign.read_text("utf-8"))
+            except ValidationError as exc:
+                data.problems.append(f"{CAMPAIGN_FILE}: {str(exc).splitlines()[0]}")
         run = results_dir / "run.json"
         if run.exists():
             try:
@@ -338,6 +346,7 @@ def render_report(data: ReportData, lang: Lang, chart_files: dict[str, str]) -> 
     _worked(md, data)
     _watch(md, data)
     _temporal(md, data)
+    _campaign(md, data)
     _coverage(md, data, chart_files)
     _fail_close(md, data)
     _environment(md, data)
@@ -1042,6 +1051,186 @@ def _prerequisites(md: Markdown, data: ReportData) -> None:
     md.table([t("Parameter"), t("Measured under"), t("Original report")], rows)
 
 
+# --- the fault campaign ---------------------------------------------------------------------------
+CAMPAIGN_ANCHOR = "fault-campaign"
+# What each invariant says, for readers (the keys are harness/faults/invariants.py's).
+INVARIANT_NAMES: dict[str, str] = {
+    "every-run-final": N_("every order's run reached a final status: none lost, none stuck"),
+    "every-run-completes": N_("every run completed: none failed under the faults"),
+    "one-run-per-order": N_(
+        "one run per order, though some orders were sent twice (the same event ID, or another "
+        "event ID with the same idempotency key)"
+    ),
+    "no-recompute-after-progress": N_("no step ran again once a later step of its run had started"),
+    "at-least-once": N_("every step of a completed run did its work at least once"),
+    "outputs-agree": N_(
+        "each output holds values its steps returned, and later steps saw those same values"
+    ),
+    "nothing-lost-across-server-restarts": N_(
+        "runs in flight when the server was stopped completed after it came back"
+    ),
+}
+# The items whose claims the campaign tests, and the invariants that bear on each.
+CAMPAIGN_CITES: dict[str, tuple[str, ...]] = {
+    "EX-01": ("every-run-final", "no-recompute-after-progress"),
+    "EX-02": ("at-least-once",),
+    "EX-03": ("one-run-per-order",),
+    "EX-04": ("nothing-lost-across-server-restarts",),
+    "CP-02": ("no-recompute-after-progress", "outputs-agree"),
+}
+FAULT_LABELS: dict[str, str] = {
+    "app-kill": N_("app killed"),
+    "app-slow": N_("app slowed"),
+    "app-reset": N_("connections reset"),
+    "app-blackhole": N_("connections blackholed"),
+    "server-term": N_("server stopped (SIGTERM)"),
+    "server-kill": N_("server killed (SIGKILL)"),
+}
+SERVER_LABELS: dict[str, str] = {
+    "self-hosted": N_("self-hosted (PostgreSQL + Redis)"),
+    "dev": N_("dev server"),
+}
+
+
+def _fault_counts(md: Markdown, campaign: Campaign) -> str:
+    return joined(
+        md,
+        [
+            md(t("{kind} {count}", kind=md(FAULT_LABELS.get(kind, kind)), count=count))
+            for kind, count in sorted(campaign.faults_injected.items())
+        ],
+    )
+
+
+def _invariant_cell(md: Markdown, campaign: Campaign, key: str) -> str:
+    outcome = next((o for o in campaign.invariants if o.key == key), None)
+    if outcome is None:
+        return md(t("not checked"))
+    if outcome.checked == 0:
+        return md(t("nothing to check (no case arose)"))
+    if outcome.holds:
+        return md(t("held ({checked} checked)", checked=outcome.checked))
+    first = outcome.violations[0] if outcome.violations else {}
+    return md(
+        t(
+            "**violated in {count} of {checked}**; first: {example}",
+            count=outcome.total_violations,
+            checked=outcome.checked,
+            example="`" + json.dumps(first, ensure_ascii=False)[:160] + "`",
+        )
+    )
+
+
+def _campaign(md: Markdown, data: ReportData) -> None:
+    md.anchor(CAMPAIGN_ANCHOR)
+    md.heading(2, t("Durability under random faults"))
+    campaigns = data.campaign.campaigns if data.campaign else {}
+    if not campaigns:
+        md.paragraph(md(t("No fault campaign has been recorded (`python fault_campaign.py`).")))
+        return
+    md.paragraph(
+        md(
+            t(
+                "`fault_campaign.py` sends orders to a function of four steps and a sleep while a "
+                "seeded schedule injects faults at random times: the app killed with SIGKILL and "
+                "started again; its connections from the server slowed, reset or blackholed by a "
+                "proxy; on the self-hosted server, the server itself stopped with SIGTERM or "
+                "SIGKILL and started again (the dev server keeps runs in memory, so it gets only "
+                "the app and network faults). Every side effect is recorded outside the app and "
+                "the server; when the faults stop and every run has ended, invariants are checked "
+                "on that history, each with the counterexamples it found."
+            )
+        )
+    )
+    order = [k for k in SERVER_LABELS if k in campaigns]
+    rows: list[list[str]] = []
+    figures: list[tuple[Msg, Callable[[Campaign], str]]] = [
+        (t("Orders sent (duplicates)"), lambda c: md(t(
+            "{orders} ({same_id} again with the same event ID, {same_key} with the same "
+            "idempotency key)",
+            orders=c.orders,
+            same_id=c.duplicate_sends.get("same-event-id", 0),
+            same_key=c.duplicate_sends.get("same-idempotency-key", 0),
+        ))),
+        (t("Faults injected"), lambda c: md(t(
+            "{total}: {kinds}", total=c.faults_total,
+            kinds=_fault_counts(md, c),
+        ))),
+        (t("Step executions (repeats)"), lambda c: md(t(
+            "{executions} ({repeats} repeats: {explained} after a fault, {unexplained} "
+            "without one)",
+            executions=c.repeats.executions, repeats=c.repeats.repeats,
+            explained=c.repeats.explained, unexplained=c.repeats.unexplained,
+        ))),
+        (t("Recovery after a fault"), lambda c: md(t(
+            "median {p50} s, max {max} s (from the fault's end to the next step of any run, "
+            "{n} faults)",
+            p50=round(statistics.median(c.recovery_s), 2) if c.recovery_s else "—",
+            max=round(max(c.recovery_s), 2) if c.recovery_s else "—",
+            n=len(c.recovery_s),
+        ))),
+        (t("Time"), lambda c: md(t(
+            "{duration:.0f} s of faults, {quiescence:.0f} s until every run ended (bound "
+            "{bound:.0f} s), {wall:.0f} s in all",
+            duration=c.duration_s, quiescence=c.quiescence_s, bound=c.quiescence_bound_s,
+            wall=c.wall_s,
+        ))),
+        (t("Reproduce"), lambda c: md(t(
+            "seed {seed}; history [{file}]({file})", seed=c.seed, file=c.history_file,
+        ))),
+    ]  # fmt: skip
+    for label, cell in figures:
+        rows.append([md(label), *(cell(campaigns[k]) for k in order)])
+    for key, name in INVARIANT_NAMES.items():
+        rows.append([md(name), *(_invariant_cell(md, campaigns[k], key) for k in order)])
+    md.table([t("Campaign"), *(SERVER_LABELS[k] for k in order)], rows)
+    md.paragraph(
+        md(
+            t(
+                'A repeat is a step that started again; one "after a fault" had a fault begin '
+                "between its previous start and this one (a crash between a step's work and the "
+                "saving of its result repeats the step: that is at-least-once, not a violation). "
+                "Server: {servers}.",
+                servers=joined(
+                    md,
+                    [
+                        f"{md(SERVER_LABELS[k])} {campaigns[k].server.get('version', '?')}"
+                        for k in order
+                    ],
+                ),
+            )
+        )
+    )
+
+
+def _campaign_citation(md: Markdown, item_id: str, campaign: CampaignFile | None) -> str:
+    """One line for an item whose claim the fault campaign tests, or '' if none does."""
+    keys = CAMPAIGN_CITES.get(item_id)
+    if not keys or campaign is None or not campaign.campaigns:
+        return ""
+    parts = []
+    for kind in (k for k in SERVER_LABELS if k in campaign.campaigns):
+        found = campaign.campaigns[kind]
+        cells = [f"{md(INVARIANT_NAMES[key])}: {_invariant_cell(md, found, key)}" for key in keys]
+        parts.append(
+            md(
+                t(
+                    "{server}, {faults} faults: {invariants}",
+                    server=md(SERVER_LABELS[kind]),
+                    faults=found.faults_total,
+                    invariants=md(CLAUSE_SEPARATOR).join(cells),
+                )
+            )
+        )
+    return md(
+        t(
+            "Under random faults ([the fault campaign](#{anchor})): {campaigns}",
+            anchor=CAMPAIGN_ANCHOR,
+            campaigns=md(CLAUSE_SEPARATOR).join(parts),
+        )
+    )
+
+
 def _temporal(md: Markdown, data: ReportData) -> None:
     md.heading(2, t("Temporal and Inngest"))
     comparison = data.temporal
@@ -1271,10 +1460,10 @@ def _items(md: Markdown, data: ReportData, chart_files: dict[str, str]) -> None:
             if result is None:
                 md.paragraph(md(t("not measured yet")))
                 continue
-            _item(md, result)
+            _item(md, result, data.campaign)
 
 
-def _item(md: Markdown, r: ItemResult) -> None:
+def _item(md: Markdown, r: ItemResult, campaign: CampaignFile | None = None) -> None:
     label = md(STAR_LABELS[r.stars]) if r.stars else md(t("no rating"))
     head = f"{stars(r.stars)} {label}"
     if r.differs_from_original:
@@ -1329,6 +1518,9 @@ def _item(md: Markdown, r: ItemResult) -> None:
                 )
             )
         )
+    cited = _campaign_citation(md, r.id, campaign)
+    if cited:
+        md.add("- " + cited)
     md.add("", "<details><summary>" + _evidence_summary(md, r.evidence) + "</summary>", "")
     _evidence_lines(md, r.evidence)
     if r.source:

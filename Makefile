@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: suite test lint clean temporal
+.PHONY: suite test lint clean temporal campaign
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required" if sys.version_info < (3, 11) else 0)'
@@ -25,6 +25,14 @@ suite: $(STAMP)
 # minutes; README: "The Temporal comparison").
 temporal: $(STAMP)
 	$(BIN)/python compare_temporal.py
+
+# Durability under random faults (README: "The fault campaign"): the self-hosted server (about
+# nine minutes), then a smaller campaign on the dev server; each adds to
+# results/fault_campaign.json, then the reports are generated again.
+campaign: $(STAMP)
+	$(BIN)/python fault_campaign.py --server self-hosted
+	$(BIN)/python fault_campaign.py --server dev --runs 150 --duration 120 --mean-gap 0.6
+	$(BIN)/python report.py
 
 # Lint, then every test. The tests that are not end-to-end run as on a machine that has never
 # seen a dev server (tests/without_dev_server.py hides inngest from PATH), so one that quietly

@@ -27,7 +27,7 @@ temporal: $(STAMP)
 	$(BIN)/python compare_temporal.py
 
 # Durability under random faults (README: "The fault campaign"): the self-hosted server (about
-# nine minutes), then a smaller campaign on the dev server; each adds to
+# ten minutes), then a smaller campaign on the dev server; each adds to
 # results/fault_campaign.json, then the reports are generated again.
 campaign: $(STAMP)
 	$(BIN)/python fault_campaign.py --server self-hosted

@@ -51,6 +51,8 @@ class Campaign(BaseModel):
     repeats: RepeatFigures
     recovery_s: list[float]  # per fault: from healed to the next step of any run
     history_file: str  # repository-relative, JSON lines, gzip
+    retries: int = 20  # the workload function's retries per step
+    retry_interval_s: int | None = 1  # the server's --retry-interval (None: its backoff table)
 
     @property
     def faults_total(self) -> int:

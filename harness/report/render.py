@@ -1169,6 +1169,12 @@ def _campaign(md: Markdown, data: ReportData) -> None:
             max=round(max(c.recovery_s), 2) if c.recovery_s else "—",
             n=len(c.recovery_s),
         ))),
+        (t("Retries"), lambda c: md(t(
+            "{retries} per step, {interval} s apart (the server's --retry-interval)",
+            retries=c.retries, interval=c.retry_interval_s,
+        ) if c.retry_interval_s else t(
+            "{retries} per step, on the server's backoff table", retries=c.retries,
+        ))),
         (t("Time"), lambda c: md(t(
             "{duration:.0f} s of faults, {quiescence:.0f} s until every run ended (bound "
             "{bound:.0f} s), {wall:.0f} s in all",

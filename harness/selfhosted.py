@@ -486,7 +486,7 @@ class SelfHostedServer(DevServer):
                     [*self._launcher, *self.flags()],
                     cwd=self._workdir, stdout=log, stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL, start_new_session=True,
-                    env=_server_env(),
+                    env={**_server_env(), **dict(self.options.env)},
                 )  # fmt: skip
             except OSError as exc:
                 raise SelfHostedError(
@@ -620,7 +620,8 @@ def _tmp_reachable_by_all() -> str:
 
 def _server_env() -> dict[str, str]:
     """The environment for ``inngest start``: ours, without INNGEST_* settings it would read
-    (it takes any flag from an INNGEST_<FLAG> variable; only the command line decides here)."""
+    (it takes any flag from an INNGEST_<FLAG> variable; only the command line decides here).
+    A probe's own variables (``options.env``, e.g. a feature flag) are added on top."""
     return {k: v for k, v in os.environ.items() if not k.startswith("INNGEST_")}
 
 

@@ -45,8 +45,17 @@ from .app import AppHost
 from .catalog import CatalogItem, Category, Prerequisites, lookup
 from .devserver import DevServer, discover, fetch_info
 from .errors import ExitCode, ProbeTimeout, SetupError
-from .evidence import Evidence, ItemResult, ItemStatus, Rating, SourceRef, utcnow
+from .evidence import (
+    Evidence,
+    ItemResult,
+    ItemStatus,
+    NotApplicable,
+    Rating,
+    SourceRef,
+    utcnow,
+)
 from .health import InfrastructureFailure, Watchdog, app_watch, devserver_watch
+from .i18n import Msg
 from .ledger import Ledger, effect_key, side_effects
 from .needs import Need
 from .ports import free_port
@@ -199,6 +208,12 @@ class Probe:
         :func:`harness.selfhosted.on_self_hosted`. Raises SelfHostedUnavailable where PostgreSQL
         or Redis is not installed: record ``not_run`` with its ``command``."""
         return on_self_hosted(self, self.servers, kind)
+
+    def not_applicable(self, reason: Msg) -> NoReturn:
+        """End the probe: its item cannot apply on this server (``reason`` says why, e.g. it
+        checks the dev server's own CLI and the script runs against ``inngest start``). The
+        item gets no rating; it is never rated from another server's evidence."""
+        raise NotApplicable(reason)
 
     def say(self, message: str) -> None:
         """Show what the probe is doing now in the progress display."""
@@ -609,7 +624,10 @@ def run(suite: Suite, argv: list[str] | None = None) -> int:
             console.print(f"results saved to {path}")
     summary = shown.summary(session.prerequisites)
     unmeasured_now = [
-        r for r in shown.items.values() if r.rating is None or r.not_remeasured is not None
+        r
+        for r in shown.items.values()
+        if (r.rating is None and r.status is not ItemStatus.NOT_APPLICABLE)
+        or r.not_remeasured is not None
     ]
     if unmeasured_now:
         return ExitCode.ITEM_ERROR
@@ -767,11 +785,14 @@ def _run_item(
     rating: Rating | None = None
     error: str | None = None
     trace: str | None = None
+    not_applicable: Msg | None = None
     try:
         item.probe(probe)
         rating = item.rate(probe.evidence)
     except (SetupError, KeyboardInterrupt):
         raise
+    except NotApplicable as exc:
+        not_applicable = exc.reason
     except ProbeTimeout as exc:
         env.watchdog.raise_if_failed()  # a wait that ran out because the server died
         error = f"timed out: {exc}"
@@ -781,8 +802,15 @@ def _run_item(
         trace = traceback.format_exc()
     return _result(
         item, session,
-        status=ItemStatus.RATED if rating else ItemStatus.ERROR,
+        status=(
+            ItemStatus.RATED
+            if rating
+            else ItemStatus.NOT_APPLICABLE
+            if not_applicable
+            else ItemStatus.ERROR
+        ),
         rating=rating,
+        not_applicable=not_applicable,
         evidence=probe.evidence,
         error=error,
         traceback=trace,

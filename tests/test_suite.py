@@ -319,3 +319,38 @@ def test_a_lost_progress_file_costs_no_measurement(tmp_path: Path, capsys) -> No
 
 def _raise(exc: BaseException) -> None:
     raise exc
+
+
+def _not_applicable_here() -> None:
+    raise suite_module.NotApplicable(t("checks the dev server's own CLI"))
+
+
+def test_an_item_that_cannot_apply_is_not_applicable_with_its_reason_and_exits_0(
+    tmp_path: Path, capsys
+) -> None:
+    suite = make_suite({"EX-01": 5, "EX-02": _not_applicable_here})
+    assert run(suite, tmp_path) == ExitCode.OK  # an answer, not an error
+    document = saved(tmp_path)
+    item = document["items"]["EX-02"]
+    assert item["status"] == "not applicable" and item["rating"] is None
+    assert item["not_applicable"]["id"] == "checks the dev server's own CLI"
+    assert "not_applicable" not in document["items"]["EX-01"]  # absent when it applies
+    assert document["summary"]["not_applicable"] == ["EX-02"]
+    assert document["summary"]["rated"] == 1 and document["summary"]["errors"] == 0
+    assert "not applicable" in capsys.readouterr().err
+
+
+def test_a_not_applicable_fail_close_item_is_neither_failed_nor_unmeasured(
+    tmp_path: Path,
+) -> None:
+    assert run(make_suite({"EX-01": _not_applicable_here}), tmp_path) == ExitCode.OK
+    summary = saved(tmp_path)["summary"]
+    assert summary["fail_close"] == {} and summary["fail_close_unmeasured"] == []
+
+
+def test_not_applicable_replaces_an_earlier_rating_instead_of_keeping_it(tmp_path: Path) -> None:
+    run(make_suite({"EX-02": 5}), tmp_path)
+    run(make_suite({"EX-02": _not_applicable_here}), tmp_path)
+    item = saved(tmp_path)["items"]["EX-02"]
+    assert item["status"] == "not applicable" and item["rating"] is None
+    assert "not_remeasured" not in item or item["not_remeasured"] is None

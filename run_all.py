@@ -9,6 +9,8 @@ external dev server (``INNGEST_DEV_SERVER_URL``) scripts run one after another.
     python run_all.py --category EX,RT      # some categories
     python run_all.py --item EX-03 --item WF-06
     python run_all.py --jobs 2 --duration seconds
+    python run_all.py --server self-hosted  # inngest start on PostgreSQL + Redis, each script
+                                            # its own; results in results/self-hosted/
 
 Exit codes are the worst of the scripts' (README: exit codes): 2 when one could not run or hung,
 then 3 (an item errored), then 1 (a fail-close item below three stars); 130 when interrupted.
@@ -52,9 +54,9 @@ from harness.errors import ExitCode, SetupError
 from harness.needs import REMEDY, Need
 from harness.needs import missing as missing_needs
 from harness.output import stars
-from harness.results import ResultsNotSaved, save
+from harness.results import ResultsNotSaved, results_dir_for, save
 from harness.runlog import RunLog, ScriptRun, utc_now
-from harness.selfhosted import DEV, SERVER_ENV, server_kind
+from harness.selfhosted import DEV, SERVER_ENV, SERVER_KINDS, server_kind
 from harness.suite import add_prerequisite_options, prerequisites_from
 
 ROOT = Path(__file__).resolve().parent
@@ -222,6 +224,7 @@ class Runner:
     def command(self, script: Script) -> list[str]:
         if script.command is not None:
             return script.command
+        # The root: a script run against another server writes to a folder of it inside.
         command = [sys.executable, str(script.path), "--results-dir", str(self.args.results_dir)]
         command += ["--progress", str(self.progress_path(script))]
         if len(script.selected) != len(script.items):
@@ -466,7 +469,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="scripts run at once (default: all but runs-alone ones; 1 against an external "
         f"dev server, ${URL_ENV})",
     )  # fmt: skip
-    parser.add_argument("--results-dir", type=Path, default=ROOT / "results")
+    parser.add_argument(
+        "--results-dir", type=Path, default=ROOT / "results",
+        help="the results root (default: %(default)s); a run against another server than the "
+        "dev server writes to a folder named after it inside (results/self-hosted/)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--server", choices=SERVER_KINDS, default=None,
+        help=f"what every script runs against: {DEV} (default), self-hosted (each script starts "
+        f"its own inngest start on a PostgreSQL and a Redis of its own), self-hosted-sqlite; "
+        f"default: ${SERVER_ENV} or {DEV}",
+    )  # fmt: skip
     parser.add_argument("--no-report", action="store_true", help="do not regenerate the reports")
     parser.add_argument(
         "--no-temporal", action="store_true",
@@ -494,6 +507,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(str(exc.args[0]))
     try:  # before any script starts: each would refuse the same, one after another
         validate.check_environment(ENV_CHECKS)
+        args.server = server_kind(args.server)
         validate.writable_dir("--results-dir", args.results_dir)
     except SetupError as exc:
         raise SystemExit(validate.refuse(parser.prog, exc)) from None
@@ -506,19 +520,16 @@ def _interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def locate_server(console: Console) -> dict[str, str]:
+def locate_server(console: Console, kind: str = DEV) -> dict[str, str]:
     """Find the dev server once, before any script starts (README, "Getting a dev server"), and
-    return the environment that makes every script use that same one. SetupError when there is
-    none, or when the server kind the scripts are told to use ($INNGEST_SUITE_SERVER) needs a
-    binary and there is only a URL."""
+    return the environment that makes every script use that same one, and the server ``kind``
+    (--server). SetupError when there is none, or when ``kind`` needs a binary and there is
+    only a URL."""
     located = locate(log=lambda message: console.print(message))
-    kind = server_kind()
     if kind != DEV and not located.launcher:
-        raise SetupError(
-            f"{SERVER_ENV}={kind} starts inngest itself: {REMEDY[Need.INNGEST_BINARY]}"
-        )
+        raise SetupError(f"--server {kind} starts inngest itself: {REMEDY[Need.INNGEST_BINARY]}")
     console.print(f"Inngest server from {located.source}")
-    return located.environment()
+    return {**located.environment(), SERVER_ENV: kind}
 
 
 def announce_missing(scripts: list[Script], console: Console) -> list[str]:
@@ -545,7 +556,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     console = Console(stderr=True)
     try:
-        server_env = locate_server(console)
+        server_env = locate_server(console, args.server)
     except SetupError as exc:
         console.print(f"[red]cannot run:[/] {exc}")
         console.print("nothing was started; results/ is unchanged")
@@ -555,11 +566,14 @@ def main(argv: list[str] | None = None) -> int:
     if not chosen:
         console.print("[red]error:[/] nothing selected: no script has those categories or items")
         return ExitCode.CANNOT_RUN
+    server_results = results_dir_for(args.results_dir, args.server)
     for script in chosen:
-        script.expected_s = expected_durations(script, args.results_dir)
+        script.expected_s = expected_durations(script, server_results)
     announce_missing(chosen, console)
     whole_run = not args.category and not args.item
-    if whole_run and not args.no_temporal:
+    if whole_run and args.server != DEV:
+        console.print(f"the Temporal comparison does not run with --server {args.server}")
+    elif whole_run and not args.no_temporal:
         temporal, why_not = temporal_comparison(args.results_dir)
         if temporal:
             chosen.append(temporal)
@@ -590,6 +604,7 @@ def main(argv: list[str] | None = None) -> int:
         selection={"categories": args.category, "items": args.item},
         prerequisites=prerequisites_from(args),
         interrupted=runner.interrupted,
+        server=args.server,
         scripts=[
             ScriptRun(
                 script=s.name,
@@ -604,11 +619,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     unsaved = False
     try:
-        save(args.results_dir / "run.json", log.model_dump_json(indent=2) + "\n")
+        save(server_results / "run.json", log.model_dump_json(indent=2) + "\n")
     except ResultsNotSaved as exc:  # where each script's results went: in its log
         print(f"cannot save the run's record: {exc}", file=sys.stderr)
         unsaved = True
-    console.print(summary_table(chosen, args.results_dir))
+    console.print(summary_table(chosen, server_results))
     console.print(f"wall time {wall_s:.0f}s; script logs in {logs}")
     code = ExitCode.CANNOT_RUN if broken or unsaved else worst_exit(chosen, runner.interrupted)
     if not args.no_report and not runner.interrupted:

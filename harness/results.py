@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field, ValidationError
 from .catalog import GOOD_THRESHOLD, ITEMS, Prerequisites, fail_close_applies
 from .errors import SetupError
 from .evidence import ItemResult, ItemStatus, NotRemeasured
+from .selfhosted import DEV
 
 SCHEMA_VERSION = 1
 
@@ -128,6 +129,13 @@ def _inline_number_lists(text: str) -> str:
         return "[" + ", ".join(part.strip() for part in inner.split(",")) + "]"
 
     return _NUMBER_LIST.sub(inline, text)
+
+
+def results_dir_for(root: Path, server: str) -> Path:
+    """Where a script run against ``server`` keeps its results: ``root`` (results/) for the dev
+    server, ``root/<server>`` (results/self-hosted/) for another, so that both stay side by
+    side in the same schema and the report can set them beside each other."""
+    return root if server == DEV else root / server
 
 
 def load(path: Path, script: str, category: str) -> ResultsFile:

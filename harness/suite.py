@@ -60,7 +60,7 @@ from .ledger import Ledger, effect_key, side_effects
 from .needs import Need
 from .ports import free_port
 from .preflight import run_preflight
-from .results import ResultsFile, ResultsNotSaved, Session, load
+from .results import ResultsFile, ResultsNotSaved, Session, load, results_dir_for
 from .results import save as save_results
 from .selfhosted import (
     DEV,
@@ -456,7 +456,9 @@ def _parse_args(suite: Suite, argv: list[str] | None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument(
         "--results-dir", type=Path, default=suite.script.parent / "results",
-        help="where results/<script>.json is written (default: %(default)s)",
+        help="where results/<script>.json is written (default: %(default)s); a run against "
+        "another server than the dev server writes to a folder named after it inside "
+        "(results/self-hosted/<script>.json)",
     )  # fmt: skip
     parser.add_argument("--no-save", action="store_true", help="do not write the results file")
     parser.add_argument(
@@ -488,6 +490,7 @@ def _check_input(suite: Suite, args: argparse.Namespace) -> tuple[list[Item], st
     selected = suite.select(args.item)
     validate.check_environment((*EVERY_SCRIPT_READS, *suite.environment))
     kind = server_kind(args.server)
+    args.results_dir = results_dir_for(args.results_dir, kind)
     path = _results_path(suite, args)
     if not args.no_save:
         validate.writable_dir("--results-dir", args.results_dir)

@@ -354,3 +354,13 @@ def test_not_applicable_replaces_an_earlier_rating_instead_of_keeping_it(tmp_pat
     item = saved(tmp_path)["items"]["EX-02"]
     assert item["status"] == "not applicable" and item["rating"] is None
     assert "not_remeasured" not in item or item["not_remeasured"] is None
+
+
+def test_a_run_against_the_self_hosted_server_saves_in_a_folder_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INNGEST_SUITE_SERVER", "self-hosted")
+    assert run(make_suite({"EX-02": 4}), tmp_path) == ExitCode.OK
+    assert not (tmp_path / f"{Path(__file__).stem}.json").exists()
+    kept = json.loads((tmp_path / "self-hosted" / f"{Path(__file__).stem}.json").read_text())
+    assert kept["items"]["EX-02"]["rating"]["stars"] == 4

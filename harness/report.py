@@ -1582,7 +1582,6 @@ def _production_differences(md: Markdown, data: ReportData) -> None:
     differing = production_differences(data)
     if not differing:
         md.paragraph(md(t("Every item measured on both servers is rated the same on both.")))
-        return
     for here, there in differing:
         md.add("- " + _difference_head(md, here, there))
         if there.status is ItemStatus.NOT_APPLICABLE:
@@ -1590,6 +1589,45 @@ def _production_differences(md: Markdown, data: ReportData) -> None:
         for check_line in _differing_checks(md, here, there):
             md.add("  - " + check_line)
     md.add("")
+    _performance_beside(md, data, production)
+
+
+# The items whose figures are set side by side, whatever their stars.
+PERFORMANCE_ITEMS = ("PF-01", "PF-02")
+
+
+def _performance_beside(md: Markdown, data: ReportData, production: ReportData) -> None:
+    """PF-01's and PF-02's figures measured on both servers, in one table."""
+    rows = []
+    for item_id in PERFORMANCE_ITEMS:
+        here, there = data.result(item_id), production.result(item_id)
+        if here is None or there is None:
+            continue
+        dev_figures = {m.key: m for m in here.evidence.measurements}
+        for m in there.evidence.measurements:
+            before = dev_figures.get(m.key)
+            if before is None:
+                continue
+            rows.append(
+                [
+                    f"{item_id} `{m.key}`",
+                    with_unit(md, before.value, before.unit),
+                    with_unit(md, m.value, m.unit),
+                ]
+            )
+    if not rows:
+        return
+    md.heading(3, t("Performance on both servers"))
+    md.table([t("Measurement"), t("Dev server"), t("Self-hosted")], rows)
+    md.paragraph(
+        md(
+            t(
+                "Each server at its own defaults and at the lower --tick the item sets; how each "
+                "figure was measured is with the item's evidence. The self-hosted server keeps "
+                "its queue in Redis and its history in PostgreSQL, the dev server in memory."
+            )
+        )
+    )
 
 
 def _difference_head(md: Markdown, here: ItemResult | None, there: ItemResult) -> str:

@@ -424,3 +424,13 @@ def test_deployment_self_hosted_without_self_hosted_results_says_the_dev_server_
     en, _ = generate(tree)
     assert "there are no results from the self-hosted server" in en
     assert "**Overall: ★★★★★" in en
+
+
+def test_performance_figures_of_both_servers_stand_side_by_side(tree: Path) -> None:
+    write_results(tree / "results", result("PF-01", 4))
+    write_results(tree / "results" / "self-hosted", result("PF-01", 4))
+    en, ja = generate(tree)
+    assert "Every item measured on both servers is rated the same on both." in en
+    table = en.split("### Performance on both servers")[1]
+    assert "| PF-01 `latency` | 12.5 ms | 12.5 ms |" in table
+    assert "| PF-01 `latency` | 12.5 ms | 12.5 ms |" in ja

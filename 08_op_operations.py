@@ -1392,7 +1392,10 @@ def _drain(probe: Probe, key: str) -> None:
 # ── Two instances of inngest start on one PostgreSQL and one Redis (OP-04, OP-06) ────────────
 # What a team does to scale or fail over a self-hosted server: run a second `inngest start` on
 # the same stores. Which instance calls the app is read from the kernel: the TCP connections
-# each process holds open to the app's port (harness.selfhosted.open_connections).
+# each process holds open to the app's port (harness.selfhosted.open_connections). The queue
+# leases each function's partition to one worker at a time (pkg/execution/queue/
+# process_partition.go, PartitionLease for PartitionLeaseDuration, 4 s), so one function's burst
+# may stay with one instance: the burst is spread over several functions.
 
 
 class JobQueued(BaseModel):
@@ -1400,12 +1403,7 @@ class JobQueued(BaseModel):
     work_s: float
 
 
-@inngest_client.create_function(
-    fn_id="op-two-instances-job",
-    trigger=inngest.TriggerEvent(event="op/two-instances.job"),
-    retries=2,
-)
-async def two_instances_job(ctx: inngest.Context) -> int:
+async def _two_instances_job(ctx: inngest.Context) -> int:
     job = JobQueued.model_validate(ctx.event.data)
 
     async def work() -> int:
@@ -1422,7 +1420,16 @@ async def two_instances_job(ctx: inngest.Context) -> int:
     return done
 
 
-TWO_INSTANCE_JOBS = 24
+TWO_INSTANCE_FUNCTIONS = 4  # queue partitions the burst is spread over
+two_instances_jobs = [
+    inngest_client.create_function(
+        fn_id=f"op-two-instances-job-{n}",
+        trigger=inngest.TriggerEvent(event=f"op/two-instances.job-{n}"),
+        retries=2,
+    )(_two_instances_job)
+    for n in range(TWO_INSTANCE_FUNCTIONS)
+]
+TWO_INSTANCE_JOBS = 48
 TWO_INSTANCE_WORK_S = 0.5
 KILLED_WORK_S = 15.0  # long enough to start the second instance while the step is in flight
 NOT_ON_SELF_HOSTED = t(
@@ -1482,7 +1489,7 @@ def _two_instances_share_work(probe: Probe, server: SelfHostedServer) -> None:
         second.start()
         probe.new_scenario()
         jobs = [
-            {"name": "op/two-instances.job",
+            {"name": f"op/two-instances.job-{n % TWO_INSTANCE_FUNCTIONS}",
              "data": {"tag": probe.tag, "job_id": n, "work_s": TWO_INSTANCE_WORK_S}}
             for n in range(TWO_INSTANCE_JOBS)
         ]  # fmt: skip
@@ -1498,8 +1505,9 @@ def _two_instances_share_work(probe: Probe, server: SelfHostedServer) -> None:
         "two-instances:both-take-work",
         t(
             "with two inngest start processes on one PostgreSQL and Redis, both called the app "
-            "during a burst of {n} runs",
+            "during a burst of {n} runs of {functions} functions",
             n=TWO_INSTANCE_JOBS,
+            functions=TWO_INSTANCE_FUNCTIONS,
         ),
         all(callers.called(name) for name in callers.instances),
         observed={
@@ -1539,7 +1547,7 @@ def _kill_mid_step(probe: Probe, server: SelfHostedServer) -> None:
     with _second_instance(probe, server) as second:
         probe.new_scenario()
         run_id = probe.run_of(
-            probe.send("op/two-instances.job", {"job_id": 0, "work_s": KILLED_WORK_S})
+            probe.send("op/two-instances.job-0", {"job_id": 0, "work_s": KILLED_WORK_S})
         )
         if not probe.wait_for_effect("work-started", 1, timeout=20):
             raise RuntimeError("the run's step never started")
@@ -1584,7 +1592,7 @@ def _kill_mid_step(probe: Probe, server: SelfHostedServer) -> None:
 
 @suite.item(
     "OP-04",
-    functions=[make_thumbnail, sync_customer, two_instances_job],
+    functions=[make_thumbnail, sync_customer, *two_instances_jobs],
     timeout=180,
     needs=SELF_HOSTED_NEEDS,
 )
@@ -1876,7 +1884,7 @@ def _(ev: Evidence) -> Rating:
 
 @suite.item(
     "OP-06",
-    functions=[nightly_report, two_instances_job],
+    functions=[nightly_report, two_instances_jobs[0]],
     timeout=210,
     needs=SELF_HOSTED_NEEDS,
 )

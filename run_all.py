@@ -51,6 +51,7 @@ from harness import (
 from harness.catalog import Category, lookup
 from harness.devserver import URL_ENV, locate
 from harness.errors import ExitCode, SetupError
+from harness.evidence import ItemStatus
 from harness.needs import REMEDY, Need
 from harness.needs import missing as missing_needs
 from harness.output import stars
@@ -60,6 +61,7 @@ from harness.selfhosted import DEV, SERVER_ENV, SERVER_KINDS, server_kind
 from harness.suite import add_prerequisite_options, prerequisites_from
 
 ROOT = Path(__file__).resolve().parent
+NOT_APPLICABLE = str(ItemStatus.NOT_APPLICABLE)
 SETUP_ALLOWANCE_S = 120.0  # per script, on top of its items' budgets: dev server, app, sync
 TEMPORAL_BUDGET_S = 300.0  # compare_temporal.py bounds itself to 5 minutes
 # Every environment variable a script of the whole run reads, checked before any starts.
@@ -300,6 +302,12 @@ class Runner:
 
     def item_finished(self, script: Script, event: dict[str, Any]) -> None:
         item = lookup(event["item"])
+        if event["status"] == NOT_APPLICABLE:
+            self.console.print(
+                f"[dim]- {item.id} {item.name} not applicable on this server "
+                f"({event['duration_s']:.1f}s, {script.name})[/]"
+            )
+            return
         if event["stars"] is not None:
             mark = "[green]✔[/]" if event["stars"] >= 3 else "[yellow]▲[/]"
             verdict = stars(event["stars"])
@@ -375,6 +383,7 @@ class ScriptTally:
     good: int = 0
     kept: dict[str, int] = field(default_factory=dict)  # date of the kept rating -> items
     unmeasured: int = 0
+    not_applicable: int = 0  # items that cannot apply on the server the run used
 
     @property
     def not_good(self) -> int:
@@ -392,9 +401,12 @@ def tally(script: Script, results_dir: Path) -> ScriptTally:
     for item_id in script.selected:
         stars_now = (script.done.get(item_id) or {}).get("stars")
         result = saved.get(item_id) or {}
+        status_now = (script.done.get(item_id) or {}).get("status") or result.get("status")
         if stars_now is not None:
             counts.rated += 1
             counts.good += stars_now >= 3
+        elif status_now == NOT_APPLICABLE:
+            counts.not_applicable += 1
         elif result.get("rating"):
             day = str(result.get("started_at") or "an unknown date")[:10]
             counts.kept[day] = counts.kept.get(day, 0) + 1
@@ -408,13 +420,13 @@ def summary_table(scripts: list[Script], results_dir: Path) -> Table:
     table = Table(
         title="Whole run",
         caption="Rated: by this run (of them ★3+: good). Kept: earlier ratings this run did not "
-        "replace, by date. None: no rating at all.",
+        "replace, by date. None: no rating at all. N/A: not applicable on this server.",
     )
     table.add_column("Script", no_wrap=True)
     for column in ("Rated", "★3+"):
         table.add_column(column, no_wrap=True, justify="right")
     table.add_column("Kept", min_width=10, overflow="fold")
-    for column in ("None", "Time", "Exit"):
+    for column in ("None", "N/A", "Time", "Exit"):
         table.add_column(column, no_wrap=True)
     for script in scripts:
         took = f"{script.ended - script.started:.0f}s" if script.started and script.ended else ""
@@ -422,7 +434,7 @@ def summary_table(scripts: list[Script], results_dir: Path) -> Table:
             f"{script.exit_code} ({script.outcome})" if script.exit_code is not None else "—"
         )
         if script.command is not None:  # the Temporal comparison: no items of its own
-            table.add_row(script.category, "", "", "", "", took, exit_text)
+            table.add_row(script.category, "", "", "", "", "", took, exit_text)
             continue
         counts = tally(script, results_dir)
         table.add_row(
@@ -431,6 +443,7 @@ def summary_table(scripts: list[Script], results_dir: Path) -> Table:
             str(counts.good),
             counts.kept_text(),
             str(counts.unmeasured),
+            str(counts.not_applicable),
             took,
             exit_text,
         )

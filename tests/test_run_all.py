@@ -245,3 +245,16 @@ def test_a_script_that_never_ran_shows_only_kept_or_unrated(tmp_path: Path) -> N
     counts = run_all.tally(script, tmp_path)
     assert counts.rated == 0 and counts.unmeasured == 1
     assert counts.kept_text() == "1 from 2026-12-01"
+
+
+def test_an_item_not_applicable_on_the_server_is_counted_apart(tmp_path: Path) -> None:
+    script = scripts()[0]  # EX-01, EX-02
+    script.selected = ["EX-01", "EX-02"]
+    script.done = {"EX-01": {"stars": 4}, "EX-02": {"stars": None, "status": "not applicable"}}
+    counts = run_all.tally(script, tmp_path)
+    assert (counts.rated, counts.unmeasured, counts.not_applicable) == (1, 0, 1)
+    console = run_all.Console(record=True, width=200)
+    run_all.Runner([script], run_all.parse_args([]), tmp_path, console).item_finished(
+        script, {"item": "EX-02", "stars": None, "status": "not applicable", "duration_s": 0.0}
+    )
+    assert "EX-02 Side Effect Guarantee not applicable on this server" in console.export_text()

@@ -108,6 +108,7 @@ class Item:
         timeout: float,
         script: Path | None = None,
         needs: Sequence[Need] = (),
+        self_hosted_timeout: float | None = None,
     ) -> None:
         self.entry = entry
         self.needs = tuple(needs)
@@ -115,7 +116,12 @@ class Item:
         self.probe = probe
         self.functions = functions
         self.timeout = timeout
+        self.self_hosted_timeout = self_hosted_timeout or timeout
         self._rubric: RubricFn | None = None
+
+    def budget_on(self, server: str) -> float:
+        """The item's time budget against ``server`` (a kind from harness.selfhosted)."""
+        return self.timeout if server == DEV else self.self_hosted_timeout
 
     @property
     def id(self) -> str:
@@ -160,7 +166,8 @@ class Probe:
         self.document = self.evidence.document
         self.tag = uuid.uuid4().hex[:8]  # makes this probe's ledger keys and event data unique
         self._progress = progress
-        self._deadline = time.monotonic() + item.timeout
+        self._budget = item.budget_on(devserver.kind)
+        self._deadline = time.monotonic() + self._budget
         self._artifacts_dir = artifacts_dir
 
     def artifact(self, name: str) -> Path:
@@ -226,7 +233,7 @@ class Probe:
     def bound(self, timeout: float) -> float:
         """``timeout`` clamped to what is left of this item's time budget."""
         if self.remaining() <= 0:
-            raise ProbeTimeout(f"{self.item.id} used up its {self.item.timeout:.0f}s budget")
+            raise ProbeTimeout(f"{self.item.id} used up its {self._budget:.0f}s budget")
         return min(timeout, self.remaining())
 
     # runs
@@ -342,6 +349,7 @@ class Suite:
                     "id": i.id,
                     "name": i.entry.name,
                     "timeout_s": i.timeout,
+                    "timeout_self_hosted_s": i.self_hosted_timeout,
                     "fail_close": i.entry.fail_close,
                     "original_stars": i.entry.original_stars,
                     "needs": [str(need) for need in i.needs],
@@ -357,15 +365,18 @@ class Suite:
         functions: Functions,
         timeout: float = 180.0,
         needs: Sequence[Need] = (),
+        self_hosted_timeout: float | None = None,
     ) -> Callable[[ProbeFn], Item]:
         """Declare an item; ``needs``: what some of its checks need beyond a dev server (they
-        are recorded as not run without it, and run_all.py says so up front)."""
+        are recorded as not run without it, and run_all.py says so up front).
+        ``self_hosted_timeout``: the budget against ``inngest start`` where the same work takes
+        longer there (PostgreSQL and Redis instead of memory); ``timeout`` otherwise."""
         entry = lookup(item_id)
         if entry.category is not self.category:
             raise ValueError(f"{item_id} is not in category {self.category.name}")
 
         def declare(probe: ProbeFn) -> Item:
-            item = Item(entry, probe, functions, timeout, self.script, needs)
+            item = Item(entry, probe, functions, timeout, self.script, needs, self_hosted_timeout)
             self.items[entry.id] = item
             return item
 
@@ -572,7 +583,7 @@ def run(suite: Suite, argv: list[str] | None = None) -> int:
             with env.watchdog.watching(), console.status("starting") as status:
                 for item in selected:
                     env.watchdog.current_item = item.id
-                    events.emit("start", item=item.id, budget_s=item.timeout)
+                    events.emit("start", item=item.id, budget_s=item.budget_on(kind))
                     result = _run_item(item, env, session.id, status.update)
                     results.record(result)
                     measured.append(item.id)

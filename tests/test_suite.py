@@ -68,7 +68,9 @@ def health() -> Health:
 def stub_environment(monkeypatch: pytest.MonkeyPatch, health: Health) -> None:
     @contextlib.contextmanager
     def environment(suite: Suite, console: Any, **_: Any) -> Iterator[Environment]:
-        devserver = SimpleNamespace(describe=lambda: {"version": "stub"}, log_text=lambda: "")
+        devserver = SimpleNamespace(
+            describe=lambda: {"version": "stub"}, log_text=lambda: "", kind="dev"
+        )
         app = SimpleNamespace(log_text=lambda: "")
         watchdog = Watchdog(health.watched(), interval=0.05)
         yield Environment(SimpleNamespace(), app, devserver, watchdog)  # type: ignore[arg-type]
@@ -364,3 +366,12 @@ def test_a_run_against_the_self_hosted_server_saves_in_a_folder_of_its_own(
     assert not (tmp_path / f"{Path(__file__).stem}.json").exists()
     kept = json.loads((tmp_path / "self-hosted" / f"{Path(__file__).stem}.json").read_text())
     assert kept["items"]["EX-02"]["rating"]["stars"] == 4
+
+
+def test_an_item_may_have_a_longer_budget_against_the_self_hosted_server() -> None:
+    suite = make_suite({"EX-01": 5})
+    item = suite.item("EX-02", functions=[], timeout=60, self_hosted_timeout=120)(lambda p: None)
+    assert item.budget_on("dev") == 60 and item.budget_on("self-hosted") == 120
+    assert suite.items["EX-01"].budget_on("self-hosted") == suite.items["EX-01"].timeout
+    listed = {i["id"]: i for i in suite.describe()["items"]}
+    assert (listed["EX-02"]["timeout_s"], listed["EX-02"]["timeout_self_hosted_s"]) == (60, 120)

@@ -1296,9 +1296,12 @@ def error_messages(probe: Probe) -> None:
     # 3. Invalid configuration at sync time.
     for case, spec in CONFIG_CASES.items():
         probe.say(f"syncing an app with {case}")
+        keys = probe.devserver.app_keys()  # a self-hosted server signs: production mode
         client = inngest.Inngest(
             app_id=spec.app.app_id,
-            is_production=False,
+            is_production=keys is not None,
+            signing_key=keys.signing_key if keys else None,
+            event_key=keys.event_key if keys else None,
             api_base_url=probe.devserver.url,
             event_api_base_url=probe.devserver.url,
         )

@@ -590,7 +590,8 @@ async def checkout(ctx: inngest.Context) -> dict[str, Any]:
 @suite.item("WF-02", functions=[checkout, price_quote, stock_check], timeout=90)
 def child_workflows(probe: Probe) -> None:
     invoke_timeout_s, stock_hold_s = 2.0, 8.0
-    with other_app(PARTNER_APP_ID, [fx_rate], probe.api):
+    # Served in production mode (signed) against a self-hosted server, as the main app is.
+    with other_app(PARTNER_APP_ID, [fx_rate], probe.api, keys=probe.devserver.app_keys()):
         run = probe.trigger(
             "wf02/checkout.requested",
             {

@@ -41,9 +41,15 @@ suite = Suite(__file__, Category.SG)
 
 
 def _producer(probe: Probe) -> inngest.Inngest:
-    """A client as a producer service has it: it only sends events (to this dev server)."""
+    """A client as a producer service has it: it only sends events, to the server the probe
+    runs against. A self-hosted server accepts events only with its event key, as production
+    does; the dev server takes any."""
+    keys = probe.devserver.app_keys()
     return inngest.Inngest(
-        app_id="sg-producer", is_production=False, event_api_base_url=probe.devserver.url
+        app_id="sg-producer",
+        is_production=keys is not None,
+        event_key=keys.event_key if keys else None,
+        event_api_base_url=probe.devserver.url,
     )
 
 

@@ -742,7 +742,9 @@ def _record_fit(probe: Probe, kind: str, fit: SizeFit, unit: str, linear: Msg) -
     )
 
 
-@suite.item("PF-02", functions=[import_order, resize_images], timeout=170)
+# inngest start takes about twice as long for the same bursts (queue in Redis, history in
+# PostgreSQL): a whole run against it measured 12.5 s for a burst of 500 against 6.6 s.
+@suite.item("PF-02", functions=[import_order, resize_images], timeout=170, self_hosted_timeout=330)
 def fan_out_throughput(probe: Probe) -> None:
     _record_load(probe, "load-before")
     machine = _machine(probe)

@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -1407,15 +1408,225 @@ def _drain(probe: Probe, key: str) -> None:
     )
 
 
+# ── Two instances of inngest start on one PostgreSQL and one Redis (OP-04, OP-06) ────────────
+# What a team does to scale or fail over a self-hosted server: run a second `inngest start` on
+# the same stores. Which instance calls the app is read from the kernel: the TCP connections
+# each process holds open to the app's port (harness.servers.selfhosted.open_connections). The queue
+# leases each function's partition to one worker at a time (pkg/execution/queue/
+# process_partition.go, PartitionLease for PartitionLeaseDuration, 4 s), so one function's burst
+# may stay with one instance: the burst is spread over several functions.
+
+
+class JobQueued(BaseModel):
+    job_id: int
+    work_s: float
+
+
+async def _two_instances_job(ctx: inngest.Context) -> int:
+    job = JobQueued.model_validate(ctx.event.data)
+
+    async def work() -> int:
+        side_effects.executed(ctx.event, "work-started", job.job_id)
+        await asyncio.sleep(job.work_s)  # a call to a slow service, in flight in the app
+        side_effects.executed(ctx.event, "work", job.job_id)
+        return job.job_id
+
+    async def finish() -> None:
+        side_effects.executed(ctx.event, "finish", job.job_id)
+
+    done = await ctx.step.run("work", work)
+    await ctx.step.run("finish", finish)
+    return done
+
+
+TWO_INSTANCE_FUNCTIONS = 4  # queue partitions the burst is spread over
+two_instances_jobs = [
+    inngest_client.create_function(
+        fn_id=f"op-two-instances-job-{n}",
+        trigger=inngest.TriggerEvent(event=f"op/two-instances.job-{n}"),
+        retries=2,
+    )(_two_instances_job)
+    for n in range(TWO_INSTANCE_FUNCTIONS)
+]
+TWO_INSTANCE_JOBS = 48
+TWO_INSTANCE_WORK_S = 0.5
+KILLED_WORK_S = 15.0  # long enough to start the second instance while the step is in flight
+NOT_ON_SELF_HOSTED = t(
+    "measured when the script runs against the self-hosted server (--server self-hosted)"
+)
+
+
+@contextmanager
+def _second_instance(probe: Probe, server: SelfHostedServer) -> Iterator[SelfHostedServer]:
+    """A second ``inngest start`` on ``server``'s PostgreSQL, Redis and keys (started by the
+    caller), stopped afterwards; ``server`` is started again if the block killed it."""
+    replica = server.replica(probe.app.workdir / f"replica-{probe.new_scenario()}")
+    try:
+        yield replica
+    finally:
+        replica.stop()
+        if server._process is None:
+            server.restart()
+
+
+class _AppCallers:
+    """Samples, every 50 ms during the block, which instances hold TCP connections to the app
+    that they did not hold before it: an instance that opened one called the app."""
+
+    def __init__(self, instances: dict[str, SelfHostedServer], app_port: int) -> None:
+        self.instances = instances
+        self.app_port = app_port
+        self.most = dict.fromkeys(instances, 0)
+        self.before = {name: s.connections_to(app_port) for name, s in instances.items()}
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.05):
+            self.samples += 1
+            for name, instance in self.instances.items():
+                self.most[name] = max(self.most[name], instance.connections_to(self.app_port))
+
+    def __enter__(self) -> _AppCallers:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def called(self, name: str) -> bool:
+        return self.most[name] > self.before[name]
+
+
+def _two_instances_share_work(probe: Probe, server: SelfHostedServer) -> None:
+    """A burst of two-step runs with two instances up: do both call the app, and does any
+    step run more than once?"""
+    with _second_instance(probe, server) as second:
+        probe.say("starting a second inngest start on the same PostgreSQL + Redis")
+        second.start()
+        probe.new_scenario()
+        jobs = [
+            {"name": f"op/two-instances.job-{n % TWO_INSTANCE_FUNCTIONS}",
+             "data": {"tag": probe.tag, "job_id": n, "work_s": TWO_INSTANCE_WORK_S}}
+            for n in range(TWO_INSTANCE_JOBS)
+        ]  # fmt: skip
+        callers = _AppCallers({"first": server, "second": second}, probe.app.port)
+        with callers:
+            clock = time.monotonic()
+            probe.api.send_many(jobs)
+            done = probe.wait_for_effect("finish", TWO_INSTANCE_JOBS, timeout=90)
+            elapsed = round(time.monotonic() - clock, 2)
+        time.sleep(2)  # a late second execution would show now
+        started, finished = probe.effect_values("work-started"), probe.effect_values("finish")
+    probe.check(
+        "two-instances:both-take-work",
+        t(
+            "with two inngest start processes on one PostgreSQL and Redis, both called the app "
+            "during a burst of {n} runs of {functions} functions",
+            n=TWO_INSTANCE_JOBS,
+            functions=TWO_INSTANCE_FUNCTIONS,
+        ),
+        all(callers.called(name) for name in callers.instances),
+        observed={
+            "connections to the app before": callers.before,
+            "most at once during the burst": callers.most,
+            "samples": callers.samples,
+        },
+    )
+    probe.check(
+        "two-instances:each-step-once",
+        t("with two instances sharing the queue, every run completed and each step ran once"),
+        done
+        and sorted(started) == list(range(TWO_INSTANCE_JOBS))
+        and sorted(finished) == list(range(TWO_INSTANCE_JOBS)),
+        observed={
+            "work steps started": len(started),
+            "distinct": len(set(started)),
+            "finish steps": len(finished),
+            "seconds": elapsed,
+        },
+    )
+    probe.measure(
+        "two-instances:drain-time",
+        elapsed,
+        "s",
+        t(
+            "{n} two-step runs ({s} s of work each) sent in one request, two instances; one sample",
+            n=TWO_INSTANCE_JOBS,
+            s=TWO_INSTANCE_WORK_S,
+        ),
+    )
+
+
+def _kill_mid_step(probe: Probe, server: SelfHostedServer) -> None:
+    """The only instance is running a step (the app is in the middle of it); a second one
+    starts; the first is SIGKILLed. Does the second finish the run, and what runs twice?"""
+    with _second_instance(probe, server) as second:
+        probe.new_scenario()
+        run_id = probe.run_of(
+            probe.send("op/two-instances.job-0", {"job_id": 0, "work_s": KILLED_WORK_S})
+        )
+        if not probe.wait_for_effect("work-started", 1, timeout=20):
+            raise RuntimeError("the run's step never started")
+        probe.say("starting a second inngest start while the first runs the step")
+        second.start()
+        if probe.effects("work") != 0:  # the step returned before the kill: nothing to see
+            probe.not_run(
+                "two-instances:killed-mid-step-completes",
+                t("a run whose step was under way on a SIGKILLed instance completes on another"),
+                t("the step returned before the second instance was up to take over"),
+            )
+            return
+        server.stop_server(crash=True)
+        api = second.api()
+        try:
+            status = api.wait_for_run(run_id, timeout=probe.bound(90)).status
+        except ProbeTimeout:
+            status = "STUCK"
+        finally:
+            api.close()
+        time.sleep(2)  # a late second execution would show now
+        runs_of = {name: probe.effects(name) for name in ("work-started", "work", "finish")}
+    probe.check(
+        "two-instances:killed-mid-step-completes",
+        t(
+            "a run whose step was under way on an instance that was SIGKILLed completes on the "
+            "second instance, its next step run once"
+        ),
+        status == "COMPLETED" and runs_of["finish"] == 1,
+        observed={"status": status, **runs_of},
+        run_ids=[run_id],
+    )
+    probe.check(
+        "two-instances:killed-step-ran-again",
+        t("the step that was under way when its instance was killed ran again (at least once)"),
+        runs_of["work-started"] >= 2,
+        observed=runs_of,
+        run_ids=[run_id],
+        informational=True,  # at-least-once steps: what the SDK documents, rated nowhere
+    )
+
+
 @suite.item(
     "OP-04",
-    functions=[make_thumbnail, sync_customer],
+    functions=[make_thumbnail, sync_customer, *two_instances_jobs],
     timeout=180,
     needs=SELF_HOSTED_NEEDS,
 )
 def scalability(probe: Probe) -> None:
     _drain(probe, "queue-drains")
     description = t("the same burst drains on the self-hosted server (PostgreSQL + Redis)")
+    server = probe.devserver
+    if isinstance(server, SelfHostedServer) and server.kind == SELF_HOSTED:
+        _two_instances_share_work(probe, server)
+    else:
+        for key, what in (
+            ("two-instances:both-take-work", t("two inngest start processes both take work")),
+            ("two-instances:each-step-once", t("with two instances each step runs once")),
+        ):
+            probe.not_run(key, what, NOT_ON_SELF_HOSTED)
     if probe.devserver.kind != SELF_HOSTED:
         try:
             with probe.self_hosted():
@@ -1494,6 +1705,16 @@ def _(ev: Evidence) -> Rating:
             ),
             drivers=["queue-drains", "self-hosted:queue-drains"],
         )
+    if ev.failed("two-instances:each-step-once"):
+        return Rating(
+            stars=3,
+            reason=t(
+                "with two inngest start processes sharing one PostgreSQL and Redis, a run did "
+                "not complete or a step ran more than once, with no failure injected"
+            ),
+            drivers=["two-instances:each-step-once"],
+            advice=t("run a single inngest start per PostgreSQL and Redis and scale it up"),
+        )
     if not ev.passed("per-key-limit-held") or not ev.passed("keys-run-in-parallel"):
         return Rating(
             stars=3,
@@ -1511,18 +1732,34 @@ def _(ev: Evidence) -> Rating:
             ),
             drivers=["queue-drains"],
         )
+    reason = t(
+        "100 queued runs drained quickly and keyed limits held with keys in parallel on one "
+        "machine; beyond one machine only the cloud scales by plan, and self-hosting is "
+        "documented as single-node"
+    )
+    if ev.passed("two-instances:both-take-work") and ev.passed("two-instances:each-step-once"):
+        reason = t(
+            "100 queued runs drained quickly and keyed limits held with keys in parallel; two "
+            "inngest start processes on one PostgreSQL and Redis shared a burst, each step run "
+            "once, though self-hosting is documented as single-node; more than one machine was "
+            "not shown"
+        )
+    elif ev.failed("two-instances:both-take-work"):
+        reason = t(
+            "100 queued runs drained quickly and keyed limits held with keys in parallel on one "
+            "machine, but a second inngest start on the same PostgreSQL and Redis took no share "
+            "of a burst; beyond one machine only the cloud scales by plan"
+        )
     return Rating(
         stars=4,
-        reason=t(
-            "100 queued runs drained quickly and keyed limits held with keys in parallel on one "
-            "machine; beyond one machine only the cloud scales by plan, and self-hosting is "
-            "documented as single-node"
-        ),
+        reason=reason,
         drivers=[
             "queue-drains",
             "self-hosted:queue-drains",
             "per-key-limit-held",
             "keys-run-in-parallel",
+            "two-instances:both-take-work",
+            "two-instances:each-step-once",
         ],
         advice=t(
             "for more than one machine's worth of work, plan on Inngest Cloud (concurrency by "
@@ -1666,14 +1903,21 @@ def _(ev: Evidence) -> Rating:
 
 @suite.item(
     "OP-06",
-    functions=[nightly_report],
-    timeout=150,
+    functions=[nightly_report, two_instances_jobs[0]],
+    timeout=210,
     needs=SELF_HOSTED_NEEDS,
 )
 def high_availability(probe: Probe) -> None:
     description = t(
         "a run sleeping when the self-hosted server is SIGKILLed completes once it is back"
     )
+    on_self_hosted = probe.devserver.kind == SELF_HOSTED  # the script's own server
+    if not on_self_hosted:
+        probe.not_run(
+            "two-instances:killed-mid-step-completes",
+            t("a run whose step was under way on a SIGKILLed instance completes on another"),
+            NOT_ON_SELF_HOSTED,
+        )
     try:
         with probe.self_hosted() as server:
             probe.new_scenario()
@@ -1692,6 +1936,8 @@ def high_availability(probe: Probe) -> None:
                 t("from SIGKILL of inngest start to it answering again; one sample"),
             )
             _takeover(probe, server)
+            if on_self_hosted:
+                _kill_mid_step(probe, server)
     except SelfHostedUnavailable as exc:
         _not_installed(probe, ["crash-recovery", "second-instance-takeover"], description, exc)
     probe.document(
@@ -1764,6 +2010,17 @@ def _(ev: Evidence) -> Rating:
             ),
             drivers=["crash-recovery"],
         )
+    if ev.failed("two-instances:killed-mid-step-completes"):
+        return Rating(
+            stars=2,
+            reason=t(
+                "a crashed server resumes its runs once restarted, but a run whose step was under "
+                "way on a SIGKILLed instance did not complete on a second instance on the same "
+                "PostgreSQL and Redis"
+            ),
+            drivers=["crash-recovery", "two-instances:killed-mid-step-completes"],
+            advice=t("run the self-hosted server under a supervisor that restarts it at once"),
+        )
     if not ev.passed("second-instance-takeover"):
         return Rating(
             stars=2,
@@ -1774,15 +2031,27 @@ def _(ev: Evidence) -> Rating:
             drivers=["crash-recovery", "second-instance-takeover"],
             advice=t("run the self-hosted server under a supervisor that restarts it at once"),
         )
+    reason = t(
+        "on one host, a crashed server lost nothing and a second server process on the same "
+        "single PostgreSQL and Redis finished the first one's runs; failover of PostgreSQL "
+        "and Redis themselves and anything across regions were not shown, and no cited "
+        "source covers regions"
+    )
+    if ev.passed("two-instances:killed-mid-step-completes"):
+        reason = t(
+            "on one host, a crashed server lost nothing, and a second server process on the same "
+            "single PostgreSQL and Redis finished a sleeping run and a run whose step was under "
+            "way when the first was SIGKILLed (that step ran again: at least once); failover of "
+            "PostgreSQL and Redis themselves and anything across regions were not shown"
+        )
     return Rating(
         stars=3,
-        reason=t(
-            "on one host, a crashed server lost nothing and a second server process on the same "
-            "single PostgreSQL and Redis finished the first one's runs; failover of PostgreSQL "
-            "and Redis themselves and anything across regions were not shown, and no cited "
-            "source covers regions"
-        ),
-        drivers=["crash-recovery", "second-instance-takeover"],
+        reason=reason,
+        drivers=[
+            "crash-recovery",
+            "second-instance-takeover",
+            "two-instances:killed-mid-step-completes",
+        ],
         advice=t(
             "run two instances behind a load balancer, on highly available PostgreSQL and Redis"
         ),

@@ -115,7 +115,7 @@ def _look_at_run(probe: Probe, variant: str, real_ui: bool) -> None:
     """Run the parcel booking, read it back with the UI's queries (sent as the UI sends them),
     render its page and save a screenshot. ``variant`` suffixes check keys ("" for default)."""
     suffix = f":{variant}" if variant else ""
-    info = httpx.get(f"{probe.devserver.url}/dev", timeout=10).json()
+    info = ui_queries.feature_info(probe.devserver.url)
     preview = ui_queries.traces_preview(info)
     since = datetime.now(UTC) - timedelta(seconds=5)
     parcel = f"P-{probe.new_scenario()}"
@@ -665,7 +665,7 @@ def history(probe: Probe) -> None:
     probe.api.final_trace(run.id)
     # The trace as the run page asks for it with the server's default feature flags (its
     # traces-preview flag, from GET /dev), not a workaround.
-    info = httpx.get(f"{probe.devserver.url}/dev", timeout=10).json()
+    info = ui_queries.feature_info(probe.devserver.url)
     preview = ui_queries.traces_preview(info)
     try:
         ui_run, query_error = ui_queries.run(probe.api, run.id, preview=preview), None

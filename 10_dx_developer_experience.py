@@ -645,6 +645,15 @@ COLD_STARTS = 3
 
 @suite.item("DX-03", functions=[], timeout=120, needs=[Need.INNGEST_BINARY])
 def local_development(probe: Probe) -> None:
+    if probe.devserver.kind != "dev":
+        # Every check here starts a dev server of its own from the same binary: on a run
+        # against the production server they would rate the dev server again, not it.
+        probe.not_applicable(
+            t(
+                "local development is the dev server's role (inngest dev: auto-discovery, "
+                "start-up, restarts); the production server takes no part in it"
+            )
+        )
     if not probe.devserver.owned:
         raise RuntimeError(
             "DX-03 starts a second dev server from the same binary; with an external dev "
@@ -1289,9 +1298,12 @@ def error_messages(probe: Probe) -> None:
     # 3. Invalid configuration at sync time.
     for case, spec in CONFIG_CASES.items():
         probe.say(f"syncing an app with {case}")
+        keys = probe.devserver.app_keys()  # a self-hosted server signs: production mode
         client = inngest.Inngest(
             app_id=spec.app.app_id,
-            is_production=False,
+            is_production=keys is not None,
+            signing_key=keys.signing_key if keys else None,
+            event_key=keys.event_key if keys else None,
             api_base_url=probe.devserver.url,
             event_api_base_url=probe.devserver.url,
         )
@@ -1404,7 +1416,8 @@ RULE_NAMES: dict[str, Msg] = {
 @suite.item("DX-06", functions=[], timeout=60)
 def learning_curve(probe: Probe) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="dx06-"))
-    app = ScratchApp(workdir, free_port(), probe.devserver.url)
+    # Against a self-hosted server, configured for production by environment, as documented.
+    app = ScratchApp(workdir, free_port(), probe.devserver.url, probe.devserver.app_keys())
     try:
         app.start(MINIMAL_APP, timeout=probe.bound(30))
         synced = serve.sync(app.url).status_code == 200 and _wait_until(

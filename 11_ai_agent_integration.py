@@ -10,6 +10,7 @@ code against a real provider (README, "The AI items and a real model"). Run
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import os
@@ -17,7 +18,7 @@ import pkgutil
 import re
 import statistics
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from typing import Any, cast
 
@@ -599,17 +600,44 @@ class AnswerRequested(BaseModel):
 
 
 @functools.cache
-def _publishing_client(base_url: str | None) -> inngest.Inngest:
-    return serve.make_client(base_url)
+def _publishing_client(base_url: str | None, keys: serve.ProductionKeys | None) -> inngest.Inngest:
+    return serve.make_client(base_url, keys)
 
 
 def app_client() -> inngest.Inngest:
     """The app's client for calls a function makes itself (here: realtime publishing).
 
-    A real app uses the client it serves with, configured by INNGEST_DEV / INNGEST_BASE_URL.
-    The suite builds its serving client per dev server, so the probe sets INNGEST_BASE_URL.
+    A real app uses the client it serves with, configured by INNGEST_DEV / INNGEST_BASE_URL
+    (and, in production, INNGEST_SIGNING_KEY / INNGEST_EVENT_KEY). The suite builds its serving
+    client per server, so the probe sets those variables (:func:`_app_environment`).
     """
-    return _publishing_client(os.environ.get("INNGEST_BASE_URL"))
+    return _publishing_client(os.environ.get("INNGEST_BASE_URL"), serve.ProductionKeys.from_env())
+
+
+@contextlib.contextmanager
+def _app_environment(probe: Probe) -> Iterator[None]:
+    """INNGEST_BASE_URL for the server the probe runs against, and its keys when it has them
+    (a self-hosted server accepts realtime publishing only signed), restored afterwards."""
+    keys = probe.devserver.app_keys()
+    wanted = {
+        "INNGEST_BASE_URL": probe.devserver.url,
+        serve.SIGNING_KEY_ENV: keys.signing_key if keys else None,
+        serve.EVENT_KEY_ENV: keys.event_key if keys else None,
+    }
+    previous = {name: os.environ.get(name) for name in wanted}
+    try:
+        for name, value in wanted.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def answer_channel(answer_id: str) -> str:
@@ -682,7 +710,9 @@ def _stream_done(attempts: int) -> Callable[[list[Received]], bool]:
 
 def _subscribe(probe: Probe, answer_id: str, attempts: int) -> Subscriber:
     token = realtime.get_subscription_token_sync(
-        serve.make_client(probe.devserver.url), answer_channel(answer_id), [REALTIME_TOPIC]
+        serve.make_client(probe.devserver.url, probe.devserver.app_keys()),
+        answer_channel(answer_id),
+        [REALTIME_TOPIC],
     )
     subscriber = Subscriber(probe.devserver.url, str(token["key"]), until=_stream_done(attempts))
     subscriber.start(timeout=probe.bound(10))
@@ -691,42 +721,34 @@ def _subscribe(probe: Probe, answer_id: str, attempts: int) -> Subscriber:
 
 @suite.item("AI-04", functions=[stream_answer], timeout=90)
 def streaming(probe: Probe) -> None:
-    previous = os.environ.get("INNGEST_BASE_URL")
-    os.environ["INNGEST_BASE_URL"] = probe.devserver.url
-    try:
-        with serve_model(token_delay_s=0.1) as model:
-            # 1. One answer, streamed while the step runs.
-            answer_id = f"A-{probe.tag}"
-            subscriber = _subscribe(probe, answer_id, attempts=1)
-            try:
-                sent_at = time.time()
-                run = probe.trigger("ai04/answer.requested", {"answer_id": answer_id})
-                subscriber.wait_for(_stream_done(1), probe.bound(10))
-            finally:
-                subscriber.stop()
-            tokens = _tokens(subscriber.received, 0)
-            text = run.output.get("text") if isinstance(run.output, dict) else None
-            # When the model sent each token (the fake's clock; a real provider's is unknown).
-            emitted = model.fake.calls[-1].chunk_times if model.fake and model.fake.calls else []
+    with _app_environment(probe), serve_model(token_delay_s=0.1) as model:
+        # 1. One answer, streamed while the step runs.
+        answer_id = f"A-{probe.tag}"
+        subscriber = _subscribe(probe, answer_id, attempts=1)
+        try:
+            sent_at = time.time()
+            run = probe.trigger("ai04/answer.requested", {"answer_id": answer_id})
+            subscriber.wait_for(_stream_done(1), probe.bound(10))
+        finally:
+            subscriber.stop()
+        tokens = _tokens(subscriber.received, 0)
+        text = run.output.get("text") if isinstance(run.output, dict) else None
+        # When the model sent each token (the fake's clock; a real provider's is unknown).
+        emitted = model.fake.calls[-1].chunk_times if model.fake and model.fake.calls else []
 
-            # 2. The same after a retry: the step streams again.
-            probe.new_scenario()
-            retried_id = f"B-{probe.tag}"
-            retry_subscriber = _subscribe(probe, retried_id, attempts=2)
-            try:
-                retried = probe.trigger(
-                    "ai04/answer.requested",
-                    {"answer_id": retried_id, "drop_first_attempt": True},
-                    timeout=30 + probe.devserver.retry_allowance(1),
-                )
-                retry_subscriber.wait_for(_stream_done(2), probe.bound(10))
-            finally:
-                retry_subscriber.stop()
-    finally:
-        if previous is None:
-            os.environ.pop("INNGEST_BASE_URL", None)
-        else:
-            os.environ["INNGEST_BASE_URL"] = previous
+        # 2. The same after a retry: the step streams again.
+        probe.new_scenario()
+        retried_id = f"B-{probe.tag}"
+        retry_subscriber = _subscribe(probe, retried_id, attempts=2)
+        try:
+            retried = probe.trigger(
+                "ai04/answer.requested",
+                {"answer_id": retried_id, "drop_first_attempt": True},
+                timeout=30 + probe.devserver.retry_allowance(1),
+            )
+            retry_subscriber.wait_for(_stream_done(2), probe.bound(10))
+        finally:
+            retry_subscriber.stop()
 
     ended_at = run.ended_at.timestamp() if run.ended_at else None
     probe.check(

@@ -9,6 +9,8 @@ external dev server (``INNGEST_DEV_SERVER_URL``) scripts run one after another.
     python run_all.py --category EX,RT      # some categories
     python run_all.py --item EX-03 --item WF-06
     python run_all.py --jobs 2 --duration seconds
+    python run_all.py --server self-hosted  # inngest start on PostgreSQL + Redis, each script
+                                            # its own; results in results/self-hosted/
 
 Exit codes are the worst of the scripts' (README: exit codes): 2 when one could not run or hung,
 then 3 (an item errored), then 1 (a fail-close item below three stars); 130 when interrupted.
@@ -40,19 +42,21 @@ from harness.errors import ExitCode, SetupError
 from harness.host import ports, validate
 from harness.probing import browser, fake_model
 from harness.rating.catalog import Category, lookup
+from harness.rating.evidence import ItemStatus
 from harness.rating.needs import REMEDY, Need
 from harness.rating.needs import missing as missing_needs
 from harness.rating.output import stars
-from harness.rating.results import ResultsNotSaved, save
+from harness.rating.results import ResultsNotSaved, results_dir_for, save
 from harness.rating.runlog import RunLog, ScriptRun, utc_now
 from harness.servers import devserver, selfhosted
 from harness.servers.devserver import URL_ENV, locate
-from harness.servers.selfhosted import DEV, SERVER_ENV, server_kind
+from harness.servers.selfhosted import DEV, SERVER_ENV, SERVER_KINDS, server_kind
 from harness.suite import add_prerequisite_options, prerequisites_from
 from harness.temporal import server as temporal_server
 from patterns import otel_tracing
 
 ROOT = Path(__file__).resolve().parent
+NOT_APPLICABLE = str(ItemStatus.NOT_APPLICABLE)
 SETUP_ALLOWANCE_S = 120.0  # per script, on top of its items' budgets: dev server, app, sync
 TEMPORAL_BUDGET_S = 300.0  # compare_temporal.py bounds itself to 5 minutes
 # Every environment variable a script of the whole run reads, checked before any starts.
@@ -217,6 +221,7 @@ class Runner:
     def command(self, script: Script) -> list[str]:
         if script.command is not None:
             return script.command
+        # The root: a script run against another server writes to a folder of it inside.
         command = [sys.executable, str(script.path), "--results-dir", str(self.args.results_dir)]
         command += ["--progress", str(self.progress_path(script))]
         if len(script.selected) != len(script.items):
@@ -292,6 +297,12 @@ class Runner:
 
     def item_finished(self, script: Script, event: dict[str, Any]) -> None:
         item = lookup(event["item"])
+        if event["status"] == NOT_APPLICABLE:
+            self.console.print(
+                f"[dim]- {item.id} {item.name} not applicable on this server "
+                f"({event['duration_s']:.1f}s, {script.name})[/]"
+            )
+            return
         if event["stars"] is not None:
             mark = "[green]✔[/]" if event["stars"] >= 3 else "[yellow]▲[/]"
             verdict = stars(event["stars"])
@@ -367,6 +378,7 @@ class ScriptTally:
     good: int = 0
     kept: dict[str, int] = field(default_factory=dict)  # date of the kept rating -> items
     unmeasured: int = 0
+    not_applicable: int = 0  # items that cannot apply on the server the run used
 
     @property
     def not_good(self) -> int:
@@ -384,9 +396,12 @@ def tally(script: Script, results_dir: Path) -> ScriptTally:
     for item_id in script.selected:
         stars_now = (script.done.get(item_id) or {}).get("stars")
         result = saved.get(item_id) or {}
+        status_now = (script.done.get(item_id) or {}).get("status") or result.get("status")
         if stars_now is not None:
             counts.rated += 1
             counts.good += stars_now >= 3
+        elif status_now == NOT_APPLICABLE:
+            counts.not_applicable += 1
         elif result.get("rating"):
             day = str(result.get("started_at") or "an unknown date")[:10]
             counts.kept[day] = counts.kept.get(day, 0) + 1
@@ -400,13 +415,13 @@ def summary_table(scripts: list[Script], results_dir: Path) -> Table:
     table = Table(
         title="Whole run",
         caption="Rated: by this run (of them ★3+: good). Kept: earlier ratings this run did not "
-        "replace, by date. None: no rating at all.",
+        "replace, by date. None: no rating at all. N/A: not applicable on this server.",
     )
     table.add_column("Script", no_wrap=True)
     for column in ("Rated", "★3+"):
         table.add_column(column, no_wrap=True, justify="right")
     table.add_column("Kept", min_width=10, overflow="fold")
-    for column in ("None", "Time", "Exit"):
+    for column in ("None", "N/A", "Time", "Exit"):
         table.add_column(column, no_wrap=True)
     for script in scripts:
         took = f"{script.ended - script.started:.0f}s" if script.started and script.ended else ""
@@ -414,7 +429,7 @@ def summary_table(scripts: list[Script], results_dir: Path) -> Table:
             f"{script.exit_code} ({script.outcome})" if script.exit_code is not None else "—"
         )
         if script.command is not None:  # the Temporal comparison: no items of its own
-            table.add_row(script.category, "", "", "", "", took, exit_text)
+            table.add_row(script.category, "", "", "", "", "", took, exit_text)
             continue
         counts = tally(script, results_dir)
         table.add_row(
@@ -423,6 +438,7 @@ def summary_table(scripts: list[Script], results_dir: Path) -> Table:
             str(counts.good),
             counts.kept_text(),
             str(counts.unmeasured),
+            str(counts.not_applicable),
             took,
             exit_text,
         )
@@ -461,7 +477,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="scripts run at once (default: all but runs-alone ones; 1 against an external "
         f"dev server, ${URL_ENV})",
     )  # fmt: skip
-    parser.add_argument("--results-dir", type=Path, default=ROOT / "results")
+    parser.add_argument(
+        "--results-dir", type=Path, default=ROOT / "results",
+        help="the results root (default: %(default)s); a run against another server than the "
+        "dev server writes to a folder named after it inside (results/self-hosted/)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--server", choices=SERVER_KINDS, default=None,
+        help=f"what every script runs against: {DEV} (default), self-hosted (each script starts "
+        f"its own inngest start on a PostgreSQL and a Redis of its own), self-hosted-sqlite; "
+        f"default: ${SERVER_ENV} or {DEV}",
+    )  # fmt: skip
     parser.add_argument("--no-report", action="store_true", help="do not regenerate the reports")
     parser.add_argument(
         "--no-temporal", action="store_true",
@@ -489,6 +515,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(str(exc.args[0]))
     try:  # before any script starts: each would refuse the same, one after another
         validate.check_environment(ENV_CHECKS)
+        args.server = server_kind(args.server)
         validate.writable_dir("--results-dir", args.results_dir)
     except SetupError as exc:
         raise SystemExit(validate.refuse(parser.prog, exc)) from None
@@ -501,19 +528,16 @@ def _interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def locate_server(console: Console) -> dict[str, str]:
+def locate_server(console: Console, kind: str = DEV) -> dict[str, str]:
     """Find the dev server once, before any script starts (README, "Getting a dev server"), and
-    return the environment that makes every script use that same one. SetupError when there is
-    none, or when the server kind the scripts are told to use ($INNGEST_SUITE_SERVER) needs a
-    binary and there is only a URL."""
+    return the environment that makes every script use that same one, and the server ``kind``
+    (--server). SetupError when there is none, or when ``kind`` needs a binary and there is
+    only a URL."""
     located = locate(log=lambda message: console.print(message))
-    kind = server_kind()
     if kind != DEV and not located.launcher:
-        raise SetupError(
-            f"{SERVER_ENV}={kind} starts inngest itself: {REMEDY[Need.INNGEST_BINARY]}"
-        )
+        raise SetupError(f"--server {kind} starts inngest itself: {REMEDY[Need.INNGEST_BINARY]}")
     console.print(f"Inngest server from {located.source}")
-    return located.environment()
+    return {**located.environment(), SERVER_ENV: kind}
 
 
 def announce_missing(scripts: list[Script], console: Console) -> list[str]:
@@ -540,7 +564,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     console = Console(stderr=True)
     try:
-        server_env = locate_server(console)
+        server_env = locate_server(console, args.server)
     except SetupError as exc:
         console.print(f"[red]cannot run:[/] {exc}")
         console.print("nothing was started; results/ is unchanged")
@@ -550,11 +574,17 @@ def main(argv: list[str] | None = None) -> int:
     if not chosen:
         console.print("[red]error:[/] nothing selected: no script has those categories or items")
         return ExitCode.CANNOT_RUN
+    server_results = results_dir_for(args.results_dir, args.server)
     for script in chosen:
-        script.expected_s = expected_durations(script, args.results_dir)
+        if args.server != DEV:  # the items' budgets against inngest start
+            for item in script.items:
+                item["timeout_s"] = item.get("timeout_self_hosted_s", item["timeout_s"])
+        script.expected_s = expected_durations(script, server_results)
     announce_missing(chosen, console)
     whole_run = not args.category and not args.item
-    if whole_run and not args.no_temporal:
+    if whole_run and args.server != DEV:
+        console.print(f"the Temporal comparison does not run with --server {args.server}")
+    elif whole_run and not args.no_temporal:
         temporal, why_not = temporal_comparison(args.results_dir)
         if temporal:
             chosen.append(temporal)
@@ -585,6 +615,7 @@ def main(argv: list[str] | None = None) -> int:
         selection={"categories": args.category, "items": args.item},
         prerequisites=prerequisites_from(args),
         interrupted=runner.interrupted,
+        server=args.server,
         scripts=[
             ScriptRun(
                 script=s.name,
@@ -599,11 +630,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     unsaved = False
     try:
-        save(args.results_dir / "run.json", log.model_dump_json(indent=2) + "\n")
+        save(server_results / "run.json", log.model_dump_json(indent=2) + "\n")
     except ResultsNotSaved as exc:  # where each script's results went: in its log
         print(f"cannot save the run's record: {exc}", file=sys.stderr)
         unsaved = True
-    console.print(summary_table(chosen, args.results_dir))
+    console.print(summary_table(chosen, server_results))
     console.print(f"wall time {wall_s:.0f}s; script logs in {logs}")
     code = ExitCode.CANNOT_RUN if broken or unsaved else worst_exit(chosen, runner.interrupted)
     if not args.no_report and not runner.interrupted:

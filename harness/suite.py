@@ -41,6 +41,7 @@ from rich.console import Console
 from harness.errors import ExitCode, ProbeTimeout, SetupError
 from harness.host import ports, validate
 from harness.host.ports import free_port
+from harness.i18n import Msg
 from harness.probing import flow
 from harness.probing.app import AppHost
 from harness.probing.health import InfrastructureFailure, Watchdog, app_watch, devserver_watch
@@ -48,9 +49,17 @@ from harness.probing.ledger import Ledger, effect_key, side_effects
 from harness.probing.preflight import run_preflight
 from harness.rating import output
 from harness.rating.catalog import CatalogItem, Category, Prerequisites, lookup
-from harness.rating.evidence import Evidence, ItemResult, ItemStatus, Rating, SourceRef, utcnow
+from harness.rating.evidence import (
+    Evidence,
+    ItemResult,
+    ItemStatus,
+    NotApplicable,
+    Rating,
+    SourceRef,
+    utcnow,
+)
 from harness.rating.needs import Need
-from harness.rating.results import ResultsFile, ResultsNotSaved, Session, load
+from harness.rating.results import ResultsFile, ResultsNotSaved, Session, load, results_dir_for
 from harness.rating.results import save as save_results
 from harness.servers import devserver as devserver_module
 from harness.servers import selfhosted
@@ -102,6 +111,7 @@ class Item:
         timeout: float,
         script: Path | None = None,
         needs: Sequence[Need] = (),
+        self_hosted_timeout: float | None = None,
     ) -> None:
         self.entry = entry
         self.needs = tuple(needs)
@@ -109,7 +119,12 @@ class Item:
         self.probe = probe
         self.functions = functions
         self.timeout = timeout
+        self.self_hosted_timeout = self_hosted_timeout or timeout
         self._rubric: RubricFn | None = None
+
+    def budget_on(self, server: str) -> float:
+        """The item's time budget against ``server`` (a kind from harness.servers.selfhosted)."""
+        return self.timeout if server == DEV else self.self_hosted_timeout
 
     @property
     def id(self) -> str:
@@ -154,7 +169,8 @@ class Probe:
         self.document = self.evidence.document
         self.tag = uuid.uuid4().hex[:8]  # makes this probe's ledger keys and event data unique
         self._progress = progress
-        self._deadline = time.monotonic() + item.timeout
+        self._budget = item.budget_on(devserver.kind)
+        self._deadline = time.monotonic() + self._budget
         self._artifacts_dir = artifacts_dir
 
     def artifact(self, name: str) -> Path:
@@ -203,6 +219,12 @@ class Probe:
         installed: record ``not_run`` with its ``command``."""
         return on_self_hosted(self, self.servers, kind)
 
+    def not_applicable(self, reason: Msg) -> NoReturn:
+        """End the probe: its item cannot apply on this server (``reason`` says why, e.g. it
+        checks the dev server's own CLI and the script runs against ``inngest start``). The
+        item gets no rating; it is never rated from another server's evidence."""
+        raise NotApplicable(reason)
+
     def say(self, message: str) -> None:
         """Show what the probe is doing now in the progress display."""
         self._progress(f"{self.item.id} · {message}")
@@ -214,7 +236,7 @@ class Probe:
     def bound(self, timeout: float) -> float:
         """``timeout`` clamped to what is left of this item's time budget."""
         if self.remaining() <= 0:
-            raise ProbeTimeout(f"{self.item.id} used up its {self.item.timeout:.0f}s budget")
+            raise ProbeTimeout(f"{self.item.id} used up its {self._budget:.0f}s budget")
         return min(timeout, self.remaining())
 
     # runs
@@ -330,6 +352,7 @@ class Suite:
                     "id": i.id,
                     "name": i.entry.name,
                     "timeout_s": i.timeout,
+                    "timeout_self_hosted_s": i.self_hosted_timeout,
                     "fail_close": i.entry.fail_close,
                     "original_stars": i.entry.original_stars,
                     "needs": [str(need) for need in i.needs],
@@ -345,15 +368,18 @@ class Suite:
         functions: Functions,
         timeout: float = 180.0,
         needs: Sequence[Need] = (),
+        self_hosted_timeout: float | None = None,
     ) -> Callable[[ProbeFn], Item]:
         """Declare an item; ``needs``: what some of its checks need beyond a dev server (they
-        are recorded as not run without it, and run_all.py says so up front)."""
+        are recorded as not run without it, and run_all.py says so up front).
+        ``self_hosted_timeout``: the budget against ``inngest start`` where the same work takes
+        longer there (PostgreSQL and Redis instead of memory); ``timeout`` otherwise."""
         entry = lookup(item_id)
         if entry.category is not self.category:
             raise ValueError(f"{item_id} is not in category {self.category.name}")
 
         def declare(probe: ProbeFn) -> Item:
-            item = Item(entry, probe, functions, timeout, self.script, needs)
+            item = Item(entry, probe, functions, timeout, self.script, needs, self_hosted_timeout)
             self.items[entry.id] = item
             return item
 
@@ -444,7 +470,9 @@ def _parse_args(suite: Suite, argv: list[str] | None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument(
         "--results-dir", type=Path, default=suite.script.parent / "results",
-        help="where results/<script>.json is written (default: %(default)s)",
+        help="where results/<script>.json is written (default: %(default)s); a run against "
+        "another server than the dev server writes to a folder named after it inside "
+        "(results/self-hosted/<script>.json)",
     )  # fmt: skip
     parser.add_argument("--no-save", action="store_true", help="do not write the results file")
     parser.add_argument(
@@ -476,6 +504,7 @@ def _check_input(suite: Suite, args: argparse.Namespace) -> tuple[list[Item], st
     selected = suite.select(args.item)
     validate.check_environment((*EVERY_SCRIPT_READS, *suite.environment))
     kind = server_kind(args.server)
+    args.results_dir = results_dir_for(args.results_dir, kind)
     path = _results_path(suite, args)
     if not args.no_save:
         validate.writable_dir("--results-dir", args.results_dir)
@@ -557,7 +586,7 @@ def run(suite: Suite, argv: list[str] | None = None) -> int:
             with env.watchdog.watching(), console.status("starting") as status:
                 for item in selected:
                     env.watchdog.current_item = item.id
-                    events.emit("start", item=item.id, budget_s=item.timeout)
+                    events.emit("start", item=item.id, budget_s=item.budget_on(kind))
                     result = _run_item(item, env, session.id, status.update)
                     results.record(result)
                     measured.append(item.id)
@@ -612,7 +641,10 @@ def run(suite: Suite, argv: list[str] | None = None) -> int:
             console.print(f"results saved to {path}")
     summary = shown.summary(session.prerequisites)
     unmeasured_now = [
-        r for r in shown.items.values() if r.rating is None or r.not_remeasured is not None
+        r
+        for r in shown.items.values()
+        if (r.rating is None and r.status is not ItemStatus.NOT_APPLICABLE)
+        or r.not_remeasured is not None
     ]
     if unmeasured_now:
         return ExitCode.ITEM_ERROR
@@ -770,11 +802,14 @@ def _run_item(
     rating: Rating | None = None
     error: str | None = None
     trace: str | None = None
+    not_applicable: Msg | None = None
     try:
         item.probe(probe)
         rating = item.rate(probe.evidence)
     except (SetupError, KeyboardInterrupt):
         raise
+    except NotApplicable as exc:
+        not_applicable = exc.reason
     except ProbeTimeout as exc:
         env.watchdog.raise_if_failed()  # a wait that ran out because the server died
         error = f"timed out: {exc}"
@@ -784,8 +819,15 @@ def _run_item(
         trace = traceback.format_exc()
     return _result(
         item, session,
-        status=ItemStatus.RATED if rating else ItemStatus.ERROR,
+        status=(
+            ItemStatus.RATED
+            if rating
+            else ItemStatus.NOT_APPLICABLE
+            if not_applicable
+            else ItemStatus.ERROR
+        ),
         rating=rating,
+        not_applicable=not_applicable,
         evidence=probe.evidence,
         error=error,
         traceback=trace,

@@ -25,7 +25,9 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
     @contextlib.contextmanager
     def environment(suite: Suite, console: Any, **_: Any) -> Iterator[Environment]:
-        devserver = SimpleNamespace(describe=lambda: {"version": "stub"}, log_text=lambda: "")
+        devserver = SimpleNamespace(
+            describe=lambda: {"version": "stub"}, log_text=lambda: "", kind="dev"
+        )
         app = SimpleNamespace(log_text=lambda: "", workdir=app_dir)
         watchdog = Watchdog(interval=0.05)
         yield Environment(SimpleNamespace(), app, devserver, watchdog)  # type: ignore[arg-type]

@@ -179,6 +179,7 @@ RUN_ALL_CASES = [
     Case(["--results-dir", "{file}"], "is not a directory"),
     Case(["--no-report=yes"], "ignored explicit argument"),
     Case(["--no-temporal=yes"], "ignored explicit argument"),
+    Case(["--server", "cloud"], "argument --server: invalid choice: 'cloud'"),
     Case(["--scale", "-5"], "argument --scale: -5 is out of range"),
     Case(["--duration", "forever"], "argument --duration: invalid choice"),
     Case(["--side-effects", "some"], "argument --side-effects: invalid choice"),

@@ -250,3 +250,20 @@ def test_dx07_local_replay(
     rating = grade(dx, "DX-07", DX07, failed)
     assert rating.stars == stars
     assert rating.pattern is not None and rating.pattern.stars == pattern_stars
+
+
+def test_dx03_is_not_applicable_on_the_production_server(dx: ModuleType) -> None:
+    """Its checks start a dev server of their own: against inngest start they would rate the
+    dev server again, so the item says it does not apply there instead."""
+    from types import SimpleNamespace
+
+    from harness.rating.evidence import NotApplicable
+
+    def not_applicable(reason: object) -> None:
+        raise NotApplicable(reason)  # type: ignore[arg-type]
+
+    probe = SimpleNamespace(
+        devserver=SimpleNamespace(kind="self-hosted", owned=True), not_applicable=not_applicable
+    )
+    with pytest.raises(NotApplicable, match="dev server's role"):
+        dx.suite.items["DX-03"].probe(probe)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -12,6 +13,8 @@ import pytest
 from harness.errors import ProbeTimeout
 from harness.probing.flow import Burst, function_runs, send_burst, wait_for_function_runs
 from harness.servers.api import DevServerAPI
+
+DEV_SERVER = SimpleNamespace(kind="dev")  # what a probe reads of its server here: its kind
 
 URL = "http://devserver.test:8288"
 SLUG = "durability-suite-wf06-import-rows"
@@ -215,7 +218,7 @@ def test_probe_send_burst_tags_every_event_with_the_probe() -> None:
         return httpx.Response(200, json={"ids": [f"E{i}" for i in range(len(body))]})
 
     item = Item(lookup("WF-06"), lambda probe: None, [], timeout=30)
-    probe = Probe(item, api_with(handler), None, None, Ledger(), lambda message: None)  # type: ignore[arg-type]
+    probe = Probe(item, api_with(handler), None, DEV_SERVER, Ledger(), lambda message: None)  # type: ignore[arg-type]
     burst = probe.send_burst("wf/x", [{"seq": 0}, {"seq": 1, "tag": "overridden"}])
     assert [e["data"] for e in posted] == [
         {"tag": probe.tag, "seq": 0},
@@ -234,7 +237,7 @@ def running_probe(item_timeout: float) -> Any:
         return httpx.Response(200, json={"data": {"run_id": "R1", "status": "Running"}})
 
     item = Item(lookup("PF-01"), lambda probe: None, [], timeout=item_timeout)
-    return Probe(item, api_with(handler), None, None, Ledger(), lambda message: None)  # type: ignore[arg-type]
+    return Probe(item, api_with(handler), None, DEV_SERVER, Ledger(), lambda message: None)  # type: ignore[arg-type]
 
 
 def test_wait_or_last_returns_a_run_that_never_ends_as_it_stands() -> None:

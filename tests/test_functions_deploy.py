@@ -12,6 +12,7 @@ import pytest
 from harness.probing.deploy import deployment, redeploy
 from harness.probing.functions import function_records, runs_of, runs_started_by, slug_of
 from harness.servers.api import DevServerAPI
+from serve import ProductionKeys
 
 CONFIG = {"id": "uuid-a", "fv": 3, "triggers": [{"event": "a/b", "expression": "event.ts < 5"}]}
 
@@ -73,6 +74,7 @@ def test_an_event_not_stored_yet_has_no_runs() -> None:
 class FakeApp:
     def __init__(self) -> None:
         self.dev_server_url = "http://dev.test"
+        self.keys: ProductionKeys | None = None
         self.served: list[Any] = ["v1"]
         self.calls: list[str] = []
 
@@ -83,9 +85,12 @@ class FakeApp:
     def stop(self) -> None:
         self.calls.append("stop")
 
-    def start(self, functions: list[Any], dev_server_url: str) -> None:
+    def start(
+        self, functions: list[Any], dev_server_url: str, keys: ProductionKeys | None = None
+    ) -> None:
         self.calls.append(f"start {functions} at {dev_server_url}")
         self.served = functions
+        self.keys = keys
 
     def sync(self, api: Any, *, timeout: float = 20.0) -> set[str]:
         self.calls.append("sync")
@@ -96,6 +101,17 @@ def test_redeploy_stops_starts_and_syncs() -> None:
     app = FakeApp()
     assert redeploy(app, None, ["v2"]) == {"v2"}  # type: ignore[arg-type]
     assert app.calls == ["stop", "start ['v2'] at http://dev.test", "sync"]
+
+
+def test_a_deploy_keeps_the_apps_production_keys() -> None:
+    """Against a self-hosted server the app is in production mode; new code must be too, or
+    the server's sync of it fails (it signs its requests)."""
+    app = FakeApp()
+    app.keys = ProductionKeys(signing_key="sk", event_key="ek")
+    with deployment(app, None) as deploy:  # type: ignore[arg-type]
+        deploy(["v2"])
+        assert app.keys == ProductionKeys(signing_key="sk", event_key="ek")
+    assert app.keys == ProductionKeys(signing_key="sk", event_key="ek")
 
 
 def test_deployment_restores_the_original_code_even_on_error() -> None:

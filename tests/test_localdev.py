@@ -128,3 +128,19 @@ def test_subscriber_rejected_by_the_server_says_why(sse_server: str) -> None:
     subscriber = Subscriber(sse_server, "bad")
     with pytest.raises(ProbeTimeout, match="HTTP 401"):
         subscriber.start(timeout=5)
+
+
+def test_a_scratch_app_for_a_production_server_is_configured_by_environment(
+    tmp_path: Path,
+) -> None:
+    from harness.servers.localdev import ScratchApp
+    from serve import ProductionKeys
+
+    dev = ScratchApp(tmp_path, 1, "http://127.0.0.1:9").environment()
+    assert dev["INNGEST_DEV"] == "http://127.0.0.1:9"
+    keys = ProductionKeys(signing_key="ab" * 32, event_key="ek")
+    production = ScratchApp(tmp_path, 1, "http://127.0.0.1:9", keys).environment()
+    assert "INNGEST_DEV" not in production
+    assert production["INNGEST_BASE_URL"] == "http://127.0.0.1:9"
+    assert production["INNGEST_SIGNING_KEY"] == "ab" * 32
+    assert production["INNGEST_EVENT_KEY"] == "ek"

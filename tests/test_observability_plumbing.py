@@ -170,3 +170,24 @@ def test_rollup_steps_passes_a_step_with_one_attempt_through() -> None:
     step["childrenSpans"] = [_span("Attempt 0", "s3", 0, "t0", "t1", "COMPLETED")]
     assert ui_queries.rollup_steps({"trace": {"childrenSpans": [step]}}) == [step]
     assert ui_queries.rollup_steps({}) == []
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "preview"),
+    [
+        (200, '{"features": {"traces-preview": false}}', False),  # the dev server, flag off
+        (200, '{"features": {}}', True),
+        (404, "404 page not found\n", True),  # inngest start: the UI falls back to the default
+        (200, "<html>", True),
+    ],
+)
+def test_the_ui_feature_flags_fall_back_to_their_defaults_as_the_ui_does(
+    monkeypatch: pytest.MonkeyPatch, status: int, body: str, preview: bool
+) -> None:
+    request = httpx.Request("GET", "http://server.test/dev")
+    monkeypatch.setattr(
+        ui_queries.httpx,
+        "get",
+        lambda url, timeout: httpx.Response(status, text=body, request=request),
+    )
+    assert ui_queries.traces_preview(ui_queries.feature_info("http://server.test")) is preview

@@ -221,6 +221,28 @@ def test_op04_without_a_self_hosted_server_rates_the_dev_server(op: ModuleType) 
     assert rate(op, "OP-04", ev).stars == 4
 
 
+TWO = ["two-instances:both-take-work", "two-instances:each-step-once"]
+
+
+def test_op04_two_instances_sharing_a_burst_change_the_reason_not_the_ceiling(
+    op: ModuleType,
+) -> None:
+    shared = rate(op, "OP-04", evidence([*OP04, *TWO], measurements={"drain-time": 2.0}))
+    assert shared.stars == 4 and "two inngest start processes" in str(shared.reason)
+    idle = rate(
+        op,
+        "OP-04",
+        evidence(OP04 + TWO[1:], [TWO[0]], measurements={"drain-time": 2.0}),
+    )
+    assert idle.stars == 4 and "took no share" in str(idle.reason)
+
+
+def test_op04_a_step_run_twice_by_two_healthy_instances_is_three_stars(op: ModuleType) -> None:
+    ev = evidence([*OP04, TWO[0]], [TWO[1]], measurements={"drain-time": 2.0})
+    rating = rate(op, "OP-04", ev)
+    assert rating.stars == 3 and rating.drivers == ["two-instances:each-step-once"]
+
+
 OP05 = ["retention-setting", "delete-run-api", "self-hosted-keeps-history"]
 
 
@@ -251,6 +273,14 @@ def test_op06_availability(
     op: ModuleType, passed: list[str], failed: list[str], not_run: list[str], stars: int
 ) -> None:
     assert rate(op, "OP-06", evidence(passed, failed, not_run)).stars == stars
+
+
+def test_op06_a_step_under_way_on_a_killed_instance(op: ModuleType) -> None:
+    base = ["crash-recovery", "second-instance-takeover"]
+    taken_over = rate(op, "OP-06", evidence([*base, "two-instances:killed-mid-step-completes"]))
+    assert taken_over.stars == 3 and "under way" in str(taken_over.reason)
+    lost = rate(op, "OP-06", evidence(base, ["two-instances:killed-mid-step-completes"]))
+    assert lost.stars == 2 and "two-instances:killed-mid-step-completes" in lost.drivers
 
 
 def test_op06_reason_says_what_one_host_could_not_show(op: ModuleType) -> None:

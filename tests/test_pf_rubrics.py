@@ -28,6 +28,8 @@ def test_every_pf_item_has_a_rubric(pf: ModuleType) -> None:
     for item in pf.suite.items.values():
         assert item._rubric is not None, item.id
     assert sum(item.timeout for item in pf.suite.items.values()) <= 360  # the script's limit
+    # against inngest start PF-02 has more time: the same bursts take about twice as long
+    assert sum(item.self_hosted_timeout for item in pf.suite.items.values()) <= 520
 
 
 # --- PF-01 --------------------------------------------------------------------------------------

@@ -350,3 +350,100 @@ def test_a_pattern_with_a_module_links_its_code_in_both_reports(tree: Path) -> N
     assert f"A pattern built and tested here reaches ★★★★☆: a replay check, in {link}." in en
     assert f"With the pattern (a replay check), in {link}: ★★★★☆ — it catches renames" in en
     assert f"コードは {link}" in ja
+
+
+# --- the self-hosted server beside the dev server --------------------------------------------
+def not_applicable(item_id: str) -> ItemResult:
+    return result(item_id, None).model_copy(
+        update={
+            "status": ItemStatus.NOT_APPLICABLE,
+            "error": None,
+            "not_applicable": t("checks the dev server's own CLI"),
+        }
+    )
+
+
+def production_tree(tree: Path, *, deployment: str = "serverless-cloud") -> None:
+    """Dev server: EX-01 ★5, EX-04 ★5, RT-01 ★5; self-hosted: EX-01 ★5, EX-04 ★3 (its "bad"
+    check passed on the dev server), RT-01 ★2, and EX-02 not applicable."""
+    write_results(tree / "results", result("EX-01", 5), result("EX-04", 5), result("RT-01", 5))
+    dev_ex04 = result("EX-04", 5)
+    dev_ex04.evidence.check("bad", t("the other thing happened"), True)
+    write_results(tree / "results", result("EX-01", 5), dev_ex04, result("RT-01", 5))
+    write_results(
+        tree / "results" / "self-hosted",
+        result("EX-01", 5),
+        not_applicable("EX-02"),
+        result("EX-04", 3),
+        result("RT-01", 2),
+        prerequisites=Prerequisites(deployment=deployment),  # type: ignore[arg-type]
+    )
+
+
+def test_without_self_hosted_results_the_report_has_no_self_hosted_column(tree: Path) -> None:
+    write_results(tree / "results", result("EX-01", 5))
+    en, ja = generate(tree)
+    assert "| Item | Measured | Original |" in en and "Self-hosted" not in en
+    assert "セルフホスト" not in ja
+    assert "production server differs" not in en
+    assert "--deployment self-hosted" not in en
+
+
+def test_self_hosted_ratings_stand_beside_the_dev_servers_and_differences_are_listed(
+    tree: Path,
+) -> None:
+    production_tree(tree)
+    en, ja = generate(tree)
+    assert "| Item | Dev server | Self-hosted | Original |" in en
+    assert "| [EX-01](#ex-01) Progress Guarantee | ★★★★★ | ★★★★★ | ★★★★★ |" in en
+    assert "| [EX-04](#ex-04) State Persistence | ★★★★★ | **★★★☆☆** | ★★★★★ |" in en
+    assert "| [EX-02](#ex-02) Side Effect Guarantee | — | not applicable |" in en
+    assert "| [EX-03](#ex-03) Idempotency / Deduplication | — | not measured |" in en
+    differences = en.split("## Where the production server differs from the dev server")[1]
+    differences = differences.split("\n## ")[0]
+    assert "4 of 58 items measured there" in differences
+    assert "EX-01" not in differences  # the same on both
+    assert "self-hosted: not applicable (checks the dev server's own CLI)" in differences
+    assert "**[EX-04](#ex-04) State Persistence** dev server ★★★★★, self-hosted ★★★☆☆" in (
+        differences
+    )
+    # The check behind EX-04's difference, and only that one (the others are the same).
+    behind = "the other thing happened <sub>`bad`</sub>: dev server ✔ passed, self-hosted ✘ failed"
+    assert behind in differences
+    assert "<sub>`ok`</sub>" not in differences
+    # By default the verdict stays the dev server's (no fail-close failure from RT-01 ★2).
+    assert "The verdict uses the ratings measured on the dev server" in en
+    assert "The fail-close rule capped" not in en
+    assert "セルフホスト" in ja and "本番サーバー" in ja
+
+
+def test_deployment_self_hosted_makes_the_self_hosted_ratings_decide(tree: Path) -> None:
+    production_tree(tree, deployment="self-hosted")
+    en, ja = generate(tree)
+    assert "prerequisite `--deployment self-hosted`): the overall rating" in en
+    assert "**Overall: ★★☆☆☆ Experimental**" in en  # RT-01 ★2 fails the fail-close rule
+    assert "| RT-01 Retry Strategy | always | ★★☆☆☆ | ★★★★★ | **FAIL** |" in en
+    assert re.findall(r"[★☆]+", en) == re.findall(r"[★☆]+", ja)
+
+
+def test_deployment_self_hosted_without_self_hosted_results_says_the_dev_server_decides(
+    tree: Path,
+) -> None:
+    write_results(
+        tree / "results",
+        result("EX-01", 5),
+        prerequisites=Prerequisites(deployment="self-hosted"),
+    )
+    en, _ = generate(tree)
+    assert "there are no results from the self-hosted server" in en
+    assert "**Overall: ★★★★★" in en
+
+
+def test_performance_figures_of_both_servers_stand_side_by_side(tree: Path) -> None:
+    write_results(tree / "results", result("PF-01", 4))
+    write_results(tree / "results" / "self-hosted", result("PF-01", 4))
+    en, ja = generate(tree)
+    assert "Every item measured on both servers is rated the same on both." in en
+    table = en.split("### Performance on both servers")[1]
+    assert "| PF-01 `latency` | 12.5 ms | 12.5 ms |" in table
+    assert "| PF-01 `latency` | 12.5 ms | 12.5 ms |" in ja

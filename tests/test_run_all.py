@@ -175,7 +175,11 @@ def test_a_found_binary_is_handed_to_every_script(tmp_path: Path, monkeypatch) -
     binary.write_text("#!/bin/sh\nexit 0\n")
     binary.chmod(0o755)
     console = run_all.Console(record=True, width=200)
-    assert run_all.locate_server(console) == {"INNGEST_DEV_SERVER_BIN": str(binary)}
+    assert run_all.locate_server(console) == {
+        "INNGEST_DEV_SERVER_BIN": str(binary),
+        "INNGEST_SUITE_SERVER": "dev",
+    }
+    assert run_all.locate_server(console, "self-hosted")["INNGEST_SUITE_SERVER"] == "self-hosted"
 
 
 def test_a_self_hosted_run_needs_a_binary_not_a_url(tmp_path: Path, monkeypatch) -> None:
@@ -183,9 +187,23 @@ def test_a_self_hosted_run_needs_a_binary_not_a_url(tmp_path: Path, monkeypatch)
     monkeypatch.setattr(
         run_all, "locate", lambda log: Located("url", url="http://127.0.0.1:1", info={})
     )
-    monkeypatch.setenv("INNGEST_SUITE_SERVER", "self-hosted")
     with pytest.raises(run_all.SetupError, match="INNGEST_DEV_SERVER_BIN"):
-        run_all.locate_server(run_all.Console(record=True))
+        run_all.locate_server(run_all.Console(record=True), "self-hosted")
+
+
+def test_the_server_comes_from_the_option_else_the_environment(monkeypatch) -> None:
+    monkeypatch.delenv("INNGEST_SUITE_SERVER", raising=False)
+    assert run_all.parse_args([]).server == "dev"
+    assert run_all.parse_args(["--server", "self-hosted"]).server == "self-hosted"
+    monkeypatch.setenv("INNGEST_SUITE_SERVER", "self-hosted")
+    assert run_all.parse_args([]).server == "self-hosted"
+
+
+def test_self_hosted_results_go_beside_the_dev_servers_in_a_folder_of_their_own(
+    tmp_path: Path,
+) -> None:
+    assert run_all.results_dir_for(tmp_path, "dev") == tmp_path
+    assert run_all.results_dir_for(tmp_path, "self-hosted") == tmp_path / "self-hosted"
 
 
 def test_what_the_machine_lacks_is_said_once_with_the_items(monkeypatch) -> None:
@@ -227,3 +245,16 @@ def test_a_script_that_never_ran_shows_only_kept_or_unrated(tmp_path: Path) -> N
     counts = run_all.tally(script, tmp_path)
     assert counts.rated == 0 and counts.unmeasured == 1
     assert counts.kept_text() == "1 from 2026-12-01"
+
+
+def test_an_item_not_applicable_on_the_server_is_counted_apart(tmp_path: Path) -> None:
+    script = scripts()[0]  # EX-01, EX-02
+    script.selected = ["EX-01", "EX-02"]
+    script.done = {"EX-01": {"stars": 4}, "EX-02": {"stars": None, "status": "not applicable"}}
+    counts = run_all.tally(script, tmp_path)
+    assert (counts.rated, counts.unmeasured, counts.not_applicable) == (1, 0, 1)
+    console = run_all.Console(record=True, width=200)
+    run_all.Runner([script], run_all.parse_args([]), tmp_path, console).item_finished(
+        script, {"item": "EX-02", "stars": None, "status": "not applicable", "duration_s": 0.0}
+    )
+    assert "EX-02 Side Effect Guarantee not applicable on this server" in console.export_text()

@@ -359,3 +359,21 @@ def test_cancel_falls_back_to_graphql_where_rest_answers_404() -> None:
 
     DevServerAPI("http://server.test", transport=httpx.MockTransport(handler)).cancel("R1")
     assert seen == ["DELETE /v1/runs/R1", "POST /v0/gql"]
+
+
+def test_open_connections_counts_a_process_s_connections_to_a_port() -> None:
+    import os
+    import socket
+
+    from harness.servers.selfhosted import open_connections
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        assert open_connections(os.getpid(), port) == 0
+        with socket.create_connection(("127.0.0.1", port)):
+            accepted, _ = listener.accept()
+            with accepted:
+                assert open_connections(os.getpid(), port) == 1
+    assert open_connections(2**22 + 1, port) == 0  # no such process

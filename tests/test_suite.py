@@ -68,7 +68,9 @@ def health() -> Health:
 def stub_environment(monkeypatch: pytest.MonkeyPatch, health: Health) -> None:
     @contextlib.contextmanager
     def environment(suite: Suite, console: Any, **_: Any) -> Iterator[Environment]:
-        devserver = SimpleNamespace(describe=lambda: {"version": "stub"}, log_text=lambda: "")
+        devserver = SimpleNamespace(
+            describe=lambda: {"version": "stub"}, log_text=lambda: "", kind="dev"
+        )
         app = SimpleNamespace(log_text=lambda: "")
         watchdog = Watchdog(health.watched(), interval=0.05)
         yield Environment(SimpleNamespace(), app, devserver, watchdog)  # type: ignore[arg-type]
@@ -319,3 +321,57 @@ def test_a_lost_progress_file_costs_no_measurement(tmp_path: Path, capsys) -> No
 
 def _raise(exc: BaseException) -> None:
     raise exc
+
+
+def _not_applicable_here() -> None:
+    raise suite_module.NotApplicable(t("checks the dev server's own CLI"))
+
+
+def test_an_item_that_cannot_apply_is_not_applicable_with_its_reason_and_exits_0(
+    tmp_path: Path, capsys
+) -> None:
+    suite = make_suite({"EX-01": 5, "EX-02": _not_applicable_here})
+    assert run(suite, tmp_path) == ExitCode.OK  # an answer, not an error
+    document = saved(tmp_path)
+    item = document["items"]["EX-02"]
+    assert item["status"] == "not applicable" and item["rating"] is None
+    assert item["not_applicable"]["id"] == "checks the dev server's own CLI"
+    assert "not_applicable" not in document["items"]["EX-01"]  # absent when it applies
+    assert document["summary"]["not_applicable"] == ["EX-02"]
+    assert document["summary"]["rated"] == 1 and document["summary"]["errors"] == 0
+    assert "not applicable" in capsys.readouterr().err
+
+
+def test_a_not_applicable_fail_close_item_is_neither_failed_nor_unmeasured(
+    tmp_path: Path,
+) -> None:
+    assert run(make_suite({"EX-01": _not_applicable_here}), tmp_path) == ExitCode.OK
+    summary = saved(tmp_path)["summary"]
+    assert summary["fail_close"] == {} and summary["fail_close_unmeasured"] == []
+
+
+def test_not_applicable_replaces_an_earlier_rating_instead_of_keeping_it(tmp_path: Path) -> None:
+    run(make_suite({"EX-02": 5}), tmp_path)
+    run(make_suite({"EX-02": _not_applicable_here}), tmp_path)
+    item = saved(tmp_path)["items"]["EX-02"]
+    assert item["status"] == "not applicable" and item["rating"] is None
+    assert "not_remeasured" not in item or item["not_remeasured"] is None
+
+
+def test_a_run_against_the_self_hosted_server_saves_in_a_folder_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INNGEST_SUITE_SERVER", "self-hosted")
+    assert run(make_suite({"EX-02": 4}), tmp_path) == ExitCode.OK
+    assert not (tmp_path / f"{Path(__file__).stem}.json").exists()
+    kept = json.loads((tmp_path / "self-hosted" / f"{Path(__file__).stem}.json").read_text())
+    assert kept["items"]["EX-02"]["rating"]["stars"] == 4
+
+
+def test_an_item_may_have_a_longer_budget_against_the_self_hosted_server() -> None:
+    suite = make_suite({"EX-01": 5})
+    item = suite.item("EX-02", functions=[], timeout=60, self_hosted_timeout=120)(lambda p: None)
+    assert item.budget_on("dev") == 60 and item.budget_on("self-hosted") == 120
+    assert suite.items["EX-01"].budget_on("self-hosted") == suite.items["EX-01"].timeout
+    listed = {i["id"]: i for i in suite.describe()["items"]}
+    assert (listed["EX-02"]["timeout_s"], listed["EX-02"]["timeout_self_hosted_s"]) == (60, 120)

@@ -18,19 +18,23 @@ from typing import Any, Protocol
 import inngest
 
 from harness.servers.api import DevServerAPI
+from serve import ProductionKeys
 
 Functions = list[inngest.Function[Any]]
 
 
 class _App(Protocol):  # what of AppHost a deploy needs (a protocol, so tests can fake it)
     dev_server_url: str
+    keys: ProductionKeys | None  # production mode (a self-hosted server): kept across a deploy
 
     @property
     def functions(self) -> Functions: ...
 
     def stop(self) -> None: ...
 
-    def start(self, functions: Functions, dev_server_url: str) -> None: ...
+    def start(
+        self, functions: Functions, dev_server_url: str, keys: ProductionKeys | None = None
+    ) -> None: ...
 
     def sync(self, api: DevServerAPI, *, timeout: float = ...) -> set[str]: ...
 
@@ -38,7 +42,7 @@ class _App(Protocol):  # what of AppHost a deploy needs (a protocol, so tests ca
 def redeploy(app: _App, api: DevServerAPI, functions: Functions) -> set[str]:
     """Serve ``functions`` instead of what the app serves now, and sync; returns their IDs."""
     app.stop()
-    app.start(functions, app.dev_server_url)
+    app.start(functions, app.dev_server_url, app.keys)
     return app.sync(api)
 
 

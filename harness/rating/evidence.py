@@ -224,6 +224,18 @@ class ItemStatus(StrEnum):
     RATED = "rated"
     ERROR = "error"  # the probe itself broke: no rating is given
     NOT_RUN = "not run"  # the infrastructure (dev server, app) failed: nothing was measured
+    # The item cannot apply on the server the script ran against (a check of the dev server's
+    # own CLI, say, on ``inngest start``): no rating, and the reason says why.
+    NOT_APPLICABLE = "not applicable"
+
+
+class NotApplicable(Exception):
+    """Raised by a probe (``probe.not_applicable(reason)``) when its item cannot apply on this
+    server; the item is recorded as not applicable with ``reason``, whatever it recorded so far."""
+
+    def __init__(self, reason: Msg) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
 
 
 class SourceRef(BaseModel):
@@ -259,6 +271,8 @@ class ItemResult(BaseModel):
     session: str
     source: SourceRef | None = None
     not_remeasured: NotRemeasured | None = None
+    # Why the item does not apply (status NOT_APPLICABLE); left out of the JSON otherwise.
+    not_applicable: Msg | None = Field(default=None, exclude_if=lambda v: v is None)
 
     @property
     def stars(self) -> int | None:
@@ -271,6 +285,11 @@ class ItemResult(BaseModel):
     @property
     def measured(self) -> bool:
         return self.status is ItemStatus.RATED
+
+    @property
+    def failed_to_measure(self) -> bool:
+        """The probe errored or the infrastructure failed (not applicable is an answer)."""
+        return self.status in (ItemStatus.ERROR, ItemStatus.NOT_RUN)
 
     @property
     def differs_from_original(self) -> bool:

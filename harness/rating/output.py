@@ -18,6 +18,8 @@ def stars(n: int | None) -> str:
 
 
 def _verdict(result: ItemResult) -> Text:
+    if result.status is ItemStatus.NOT_APPLICABLE:
+        return Text("NOT APPLICABLE", style="dim")
     if result.rating is None:
         return Text("NOT RUN" if result.status is ItemStatus.NOT_RUN else "ERROR", style="bold red")
     text = Text(
@@ -62,6 +64,9 @@ def item_done(console: Console, result: ItemResult, *, verbose: bool = False) ->
             f"[red]✘ {result.id} {result.name}: {note.status}[/] — {note.error}; "
             f"the earlier rating {stars(result.stars)} is kept, marked as not re-measured"
         )
+        return
+    if result.status is ItemStatus.NOT_APPLICABLE:
+        console.print(f"- {result.id} {result.name}: not applicable — {result.not_applicable}")
         return
     if result.rating is None:
         console.print(f"[red]✘ {result.id} {result.name}: {result.status}[/] — {result.error}")
@@ -115,7 +120,9 @@ def results_table(
                 )
             if result.rating.advice:
                 console.print(Text(f"advice: {result.rating.advice}", style="cyan"))
-        if result.not_remeasured or result.rating is None:
+        if result.status is ItemStatus.NOT_APPLICABLE:
+            console.print(Text(f"not applicable: {result.not_applicable}", style="dim"))
+        elif result.not_remeasured or result.rating is None:
             note = result.not_remeasured
             console.print(
                 Text(
@@ -133,6 +140,7 @@ def results_table(
         f"{summary.rated} rated: {summary.good} good (★★★+), {summary.not_good} not good"
         + (f", {summary.errors} errored" if summary.errors else "")
         + (f", {summary.not_run} not run" if summary.not_run else "")
+        + (f", {len(summary.not_applicable)} not applicable" if summary.not_applicable else "")
     )
     if summary.kept_from_earlier:
         kept = ", ".join(summary.kept_from_earlier)
@@ -150,6 +158,8 @@ def results_table(
 
 
 def _verdict_stars(result: ItemResult) -> Text:
+    if result.status is ItemStatus.NOT_APPLICABLE:
+        return Text("n/a", style="dim")
     if result.rating is None:
         return Text(str(result.status), style="bold red")
     text = Text(stars(result.stars), style="green" if result.good else "yellow")

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field, ValidationError
 from harness.errors import SetupError
 from harness.rating.catalog import GOOD_THRESHOLD, ITEMS, Prerequisites, fail_close_applies
 from harness.rating.evidence import ItemResult, ItemStatus, NotRemeasured
+from harness.servers.selfhosted import DEV
 
 SCHEMA_VERSION = 1
 
@@ -47,6 +48,7 @@ class Summary(BaseModel):
     not_good: int
     errors: int
     not_run: int  # the infrastructure failed before the item could be measured
+    not_applicable: list[str] = Field(default_factory=list)  # items that cannot apply here
     differ_from_original: list[str]
     fail_close: dict[str, int]  # applicable fail-close item -> stars, for those with a rating
     fail_close_unmeasured: list[str]  # applicable fail-close items without a rating
@@ -65,10 +67,11 @@ class ResultsFile(BaseModel):
         """Add or replace an item's result.
 
         A result that is not a measurement (the probe errored, or the infrastructure failed)
-        never replaces an earlier rating: the rating stays, marked as not re-measured.
+        never replaces an earlier rating: the rating stays, marked as not re-measured. An item
+        found not applicable does replace it: that is what this server says about it.
         """
         previous = self.items.get(result.id)
-        if not result.measured and previous is not None and previous.rating is not None:
+        if result.failed_to_measure and previous is not None and previous.rating is not None:
             note = NotRemeasured(
                 session=result.session, status=result.status, error=result.error or ""
             )
@@ -93,9 +96,14 @@ class ResultsFile(BaseModel):
             not_good=sum(not r.good for r in rated),
             errors=sum(r.status is ItemStatus.ERROR for r in results),
             not_run=sum(r.status is ItemStatus.NOT_RUN for r in results),
+            not_applicable=[r.id for r in results if r.status is ItemStatus.NOT_APPLICABLE],
             differ_from_original=[r.id for r in rated if r.differs_from_original],
             fail_close=fail_close,
-            fail_close_unmeasured=[r.id for r in applicable if r.rating is None],
+            fail_close_unmeasured=[
+                r.id
+                for r in applicable
+                if r.rating is None and r.status is not ItemStatus.NOT_APPLICABLE
+            ],
             fail_close_passed=all(s >= GOOD_THRESHOLD for s in fail_close.values()),
             kept_from_earlier=[r.id for r in results if r.not_remeasured],
         )
@@ -121,6 +129,13 @@ def _inline_number_lists(text: str) -> str:
         return "[" + ", ".join(part.strip() for part in inner.split(",")) + "]"
 
     return _NUMBER_LIST.sub(inline, text)
+
+
+def results_dir_for(root: Path, server: str) -> Path:
+    """Where a script run against ``server`` keeps its results: ``root`` (results/) for the dev
+    server, ``root/<server>`` (results/self-hosted/) for another, so that both stay side by
+    side in the same schema and the report can set them beside each other."""
+    return root if server == DEV else root / server
 
 
 def load(path: Path, script: str, category: str) -> ResultsFile:

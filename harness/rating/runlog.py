@@ -36,6 +36,7 @@ class RunLog(BaseModel):
     selection: dict[str, Any]
     prerequisites: Prerequisites
     interrupted: bool
+    server: str = "dev"  # what the scripts ran against (run_all.py --server)
     cpu_count: int | None = Field(default_factory=os.cpu_count)
     platform: str = Field(default_factory=platform.platform)
     scripts: list[ScriptRun]

@@ -32,10 +32,18 @@ from harness.rating.catalog import (
     fail_close_applies,
     items_in,
 )
-from harness.rating.evidence import DOCUMENTED_LABEL, CheckOutcome, ItemResult, PatternRating
-from harness.rating.results import ResultsFile, Session
+from harness.rating.evidence import (
+    DOCUMENTED_LABEL,
+    Check,
+    CheckOutcome,
+    ItemResult,
+    ItemStatus,
+    PatternRating,
+)
+from harness.rating.results import ResultsFile, Session, results_dir_for
 from harness.rating.runlog import RunLog
 from harness.report import charts
+from harness.servers.selfhosted import SELF_HOSTED
 from harness.temporal.comparison import COMPARISON_FILE, Comparison
 
 REPORTS: dict[Lang, str] = {"en": "REPORT.md", "ja": "REPORT_ja.md"}
@@ -63,9 +71,21 @@ class ReportData:
     temporal: Comparison | None = None
     campaign: CampaignFile | None = None
     problems: list[str] = field(default_factory=list)  # files that could not be read
+    # The same items measured on the production server (inngest start on PostgreSQL + Redis,
+    # results/self-hosted/), when there are such results.
+    self_hosted: ReportData | None = None
 
     @classmethod
     def load(cls, results_dir: Path) -> ReportData:
+        data = cls._load(results_dir)
+        production = cls._load(results_dir_for(results_dir, SELF_HOSTED))
+        if production.scripts or production.problems:
+            data.self_hosted = production
+            data.problems += [f"{SELF_HOSTED}/{problem}" for problem in production.problems]
+        return data
+
+    @classmethod
+    def _load(cls, results_dir: Path) -> ReportData:
         data = cls()
         for path in sorted(results_dir.glob("[01][0-9]_*.json")):
             try:
@@ -124,10 +144,29 @@ class ReportData:
                 distinct.append(session.prerequisites)
         return distinct or [Prerequisites()]
 
+    @property
+    def deployment(self) -> str:
+        """The deployment prerequisite: self-hosted when the latest run on either server was
+        given ``--deployment self-hosted``, else the dev server's results' latest value."""
+        latest = [self.prerequisites()[-1].deployment]
+        if self.self_hosted:
+            latest.append(self.self_hosted.prerequisites()[-1].deployment)
+        return SELF_HOSTED if SELF_HOSTED in latest else latest[0]
+
+    @property
+    def verdict(self) -> ReportData:
+        """The results whose ratings the verdict and the fail-close rule use: the self-hosted
+        server's when the workload is deployed self-hosted (``--deployment self-hosted``) and
+        there are such results, the dev server's otherwise."""
+        if self.self_hosted and self.self_hosted.items and self.deployment == SELF_HOSTED:
+            return self.self_hosted
+        return self
+
 
 def overall_rating(data: ReportData) -> tuple[int | None, bool]:
     """The overall stars (mean of the rated items, rounded half up) and whether the fail-close
     rule capped it; None when nothing is rated."""
+    data = data.verdict
     rated = [r.stars for r in data.items.values() if r.stars is not None]
     if not rated:
         return None, False
@@ -140,6 +179,7 @@ def overall_rating(data: ReportData) -> tuple[int | None, bool]:
 
 def fail_close_rows(data: ReportData) -> list[tuple[CatalogItem, int | None]]:
     """The fail-close items that apply to the measured workload, with their stars (or None)."""
+    data = data.verdict
     prerequisites = data.prerequisites()[-1]
     return [
         (entry, (data.result(entry.id) or _NO_RESULT).stars)
@@ -343,6 +383,7 @@ def render_report(data: ReportData, lang: Lang, chart_files: dict[str, str]) -> 
     _premises(md, data)
     _actions(md, data)
     _all_items(md, data)
+    _production_differences(md, data)
     _worked(md, data)
     _watch(md, data)
     _temporal(md, data)
@@ -375,7 +416,7 @@ def _rank(data: ReportData, r: ItemResult) -> tuple[int, int, int, int]:
 def key_findings(data: ReportData) -> list[ItemResult]:
     """The items the summary leads with: those below ★★★, then those rated lower than the
     original report, most important first (at least three when there are that many)."""
-    rated = [r for r in data.items.values() if r.rating]
+    rated = [r for r in data.verdict.items.values() if r.rating]
     weak = sorted((r for r in rated if not r.good), key=lambda r: _rank(data, r))
     lower = sorted(
         (r for r in rated if r.good and r.stars is not None and r.stars < r.original_stars),
@@ -389,13 +430,13 @@ def key_findings(data: ReportData) -> list[ItemResult]:
 
 def top_actions(data: ReportData) -> list[ItemResult]:
     """The items whose rubric advice matters most, by the same ranking (★★★★★ items last)."""
-    advised = [r for r in data.items.values() if r.rating and r.rating.advice]
+    advised = [r for r in data.verdict.items.values() if r.rating and r.rating.advice]
     return sorted(advised, key=lambda r: _rank(data, r))[:ACTIONS_MAX]
 
 
 def _summary(md: Markdown, data: ReportData) -> None:
     md.heading(2, t("Summary"))
-    items = data.items
+    items = data.verdict.items
     rated = [r for r in items.values() if r.stars is not None]
     overall, capped = overall_rating(data)
     if overall is None:
@@ -424,6 +465,7 @@ def _summary(md: Markdown, data: ReportData) -> None:
                 )
             )
         )
+    _which_server(md, data)
     good = sum(r.good for r in rated)
     differ = [r for r in rated if r.differs_from_original]
     rows = fail_close_rows(data)
@@ -624,21 +666,29 @@ def _all_items(md: Markdown, data: ReportData) -> None:
     md.anchor(ITEMS_ANCHOR)
     md.heading(2, t("All {count} items", count=len(ITEMS)))
     rows = []
+    production = data.self_hosted
     for entry in ITEMS.values():
         r = data.result(entry.id)
+        # The production server's stars beside the dev server's, when it was measured.
+        beside = [] if production is None else [_self_hosted_cell(md, production, r, entry.id)]
         if r is None or r.rating is None:
             why = (
                 md(t("not measured yet"))
                 if r is None
                 else md(t("no rating: {error}", error=r.error or ""))
             )
-            rows.append([item_link(entry, md), "—", stars(entry.original_stars), why])
+            rows.append([item_link(entry, md), "—", *beside, stars(entry.original_stars), why])
             continue
         measured = stars(r.stars)
         if r.differs_from_original:
             measured = f"**{measured}**"
-        rows.append([item_link(r, md), measured, stars(entry.original_stars), render_reason(md, r)])
-    md.table([t("Item"), t("Measured"), t("Original"), t("Why (from the evidence)")], rows)
+        rows.append(
+            [item_link(r, md), measured, *beside, stars(entry.original_stars), render_reason(md, r)]
+        )
+    measured_headers = (
+        [t("Measured")] if production is None else [t("Dev server"), t("Self-hosted")]
+    )
+    md.table([t("Item"), *measured_headers, t("Original"), t("Why (from the evidence)")], rows)
     md.paragraph(
         md(
             t(
@@ -1664,3 +1714,212 @@ def drift(results_dir: Path, root: Path) -> list[str]:
             if not path.exists() or charts.recorded_hash(path) != charts.data_hash(inputs[name]):
                 problems.append(f"{file} is not what the results say: run `python report.py`")
     return problems
+
+
+# --- the production server beside the dev server --------------------------------------------------
+PRODUCTION_ANCHOR = "production-server"
+
+
+def _self_hosted_cell(
+    md: Markdown, production: ReportData, dev: ItemResult | None, item_id: str
+) -> str:
+    """An item's stars on the self-hosted server: bold where they differ from the dev server's,
+    "not applicable" where the item cannot apply there, "—" where it has no rating."""
+    r = production.result(item_id)
+    if r is None:
+        return md(t("not measured"))
+    if r.status is ItemStatus.NOT_APPLICABLE:
+        return md(t("not applicable"))
+    if r.stars is None:
+        return "—"
+    shown = stars(r.stars)
+    return f"**{shown}**" if dev is not None and dev.stars != r.stars else shown
+
+
+def _which_server(md: Markdown, data: ReportData) -> None:
+    """Say whose ratings the verdict uses, when that is a choice (or was asked for)."""
+    production = data.self_hosted
+    if data.deployment == SELF_HOSTED and data.verdict is production:
+        text = t(
+            "The workload is deployed self-hosted (prerequisite `--deployment self-hosted`): the "
+            "overall rating, the findings and the fail-close rule use the ratings measured on "
+            "the self-hosted server (`inngest start` on PostgreSQL + Redis, "
+            "`results/self-hosted/`); the dev server's are beside them in [the table of all "
+            "items](#{anchor}).",
+            anchor=ITEMS_ANCHOR,
+        )
+    elif data.deployment == SELF_HOSTED:
+        text = t(
+            "The workload is deployed self-hosted (prerequisite `--deployment self-hosted`), but "
+            "there are no results from the self-hosted server (`results/self-hosted/`, from "
+            "`run_all.py --server self-hosted`): the verdict rests on the dev server's ratings."
+        )
+    elif production is not None:
+        text = t(
+            "The verdict uses the ratings measured on the dev server; those measured on the "
+            "self-hosted server (`inngest start` on PostgreSQL + Redis) are beside them in [the "
+            "table of all items](#{anchor}), and [where they differ](#{differences}) is listed. "
+            "With the prerequisite `--deployment self-hosted` the self-hosted ratings decide.",
+            anchor=ITEMS_ANCHOR,
+            differences=PRODUCTION_ANCHOR,
+        )
+    else:
+        return
+    md.paragraph(md(text))
+
+
+def _outcome(md: Markdown, check: Check | None) -> str:
+    if check is None:
+        return md(t("not recorded"))
+    return f"{SYMBOLS[check.outcome]} {md(OUTCOME_LABELS[check.outcome])}"
+
+
+OUTCOME_LABELS: dict[CheckOutcome, str] = {
+    CheckOutcome.PASSED: N_("passed"),
+    CheckOutcome.FAILED: N_("failed"),
+    CheckOutcome.NOT_RUN: N_("not run"),
+}
+
+
+def production_differences(data: ReportData) -> list[tuple[ItemResult | None, ItemResult]]:
+    """(dev server's result, self-hosted server's result) for every item whose rating or
+    status differs between the two, in catalogue order."""
+    production = data.self_hosted
+    if production is None:
+        return []
+    differing = []
+    for item_id, there in production.items.items():
+        here = data.result(item_id)
+        if here is None or here.stars != there.stars or here.status is not there.status:
+            differing.append((here, there))
+    return differing
+
+
+def _production_differences(md: Markdown, data: ReportData) -> None:
+    production = data.self_hosted
+    if production is None:
+        return
+    md.anchor(PRODUCTION_ANCHOR)
+    md.heading(2, t("Where the production server differs from the dev server"))
+    md.paragraph(
+        md(
+            t(
+                "The same probes and rubrics, run against `inngest start` on PostgreSQL + Redis "
+                "with a signing key and an event key, the app in production mode "
+                "(`run_all.py --server self-hosted`, results in `results/self-hosted/`): "
+                "{measured} of {total} items measured there.",
+                measured=len(production.items),
+                total=len(ITEMS),
+            )
+        )
+    )
+    differing = production_differences(data)
+    if not differing:
+        md.paragraph(md(t("Every item measured on both servers is rated the same on both.")))
+    for here, there in differing:
+        md.add("- " + _difference_head(md, here, there))
+        if there.status is ItemStatus.NOT_APPLICABLE:
+            continue
+        for check_line in _differing_checks(md, here, there):
+            md.add("  - " + check_line)
+    md.add("")
+    _performance_beside(md, data, production)
+
+
+# The items whose figures are set side by side, whatever their stars.
+PERFORMANCE_ITEMS = ("PF-01", "PF-02")
+
+
+def _performance_beside(md: Markdown, data: ReportData, production: ReportData) -> None:
+    """PF-01's and PF-02's figures measured on both servers, in one table."""
+    rows = []
+    for item_id in PERFORMANCE_ITEMS:
+        here, there = data.result(item_id), production.result(item_id)
+        if here is None or there is None:
+            continue
+        dev_figures = {m.key: m for m in here.evidence.measurements}
+        for m in there.evidence.measurements:
+            before = dev_figures.get(m.key)
+            if before is None:
+                continue
+            rows.append(
+                [
+                    f"{item_id} `{m.key}`",
+                    with_unit(md, before.value, before.unit),
+                    with_unit(md, m.value, m.unit),
+                ]
+            )
+    if not rows:
+        return
+    md.heading(3, t("Performance on both servers"))
+    md.table([t("Measurement"), t("Dev server"), t("Self-hosted")], rows)
+    md.paragraph(
+        md(
+            t(
+                "Each server at its own defaults and at the lower --tick the item sets; how each "
+                "figure was measured is with the item's evidence. The self-hosted server keeps "
+                "its queue in Redis and its history in PostgreSQL, the dev server in memory."
+            )
+        )
+    )
+
+
+def _difference_head(md: Markdown, here: ItemResult | None, there: ItemResult) -> str:
+    dev_stars = stars(here.stars) if here is not None else md(t("not measured"))
+    if there.status is ItemStatus.NOT_APPLICABLE:
+        return md(
+            t(
+                "**{item}** dev server {dev}; self-hosted: not applicable ({reason}).",
+                item=item_link(there, md),
+                dev=dev_stars,
+                reason=md(there.not_applicable) if there.not_applicable else "",
+            )
+        )
+    if there.rating is None:
+        return md(
+            t(
+                "**{item}** dev server {dev}; self-hosted: no rating ({error}).",
+                item=item_link(there, md),
+                dev=dev_stars,
+                error=there.error or "",
+            )
+        )
+    return md(
+        t(
+            "**{item}** dev server {dev}, self-hosted {production}: {reason}.",
+            item=item_link(there, md),
+            dev=dev_stars,
+            production=stars(there.stars),
+            reason=render_reason(md, there),
+        )
+    )
+
+
+def _differing_checks(md: Markdown, here: ItemResult | None, there: ItemResult) -> list[str]:
+    """The checks behind a difference: those whose outcome is not the same on both servers,
+    the self-hosted rating's deciding checks first."""
+    dev_checks = {c.key: c for c in here.evidence.checks} if here else {}
+    drivers = there.rating.drivers if there.rating else []
+    ordered = sorted(
+        there.evidence.checks, key=lambda c: (c.key not in drivers, there.evidence.checks.index(c))
+    )
+    lines = []
+    for check in ordered:
+        before = dev_checks.get(check.key)
+        if before is not None and before.outcome is check.outcome:
+            continue
+        line = md(
+            t(
+                "{check} <sub>`{key}`</sub>: dev server {dev}, self-hosted {production}",
+                check=md(check.description),
+                key=check.key,
+                dev=_outcome(md, before),
+                production=_outcome(md, check),
+            )
+        )
+        if check.outcome is CheckOutcome.FAILED and check.observed is not None:
+            line += " — " + md(t("observed: {value}", value=f"`{_short(check.observed)}`"))
+        elif check.outcome is CheckOutcome.NOT_RUN and check.reason:
+            line += " — " + md(t("not run: {reason}", reason=md(check.reason)))
+        lines.append(line)
+    return lines

@@ -40,10 +40,20 @@ SERVE_PATH = "/api/inngest"
 class ScratchApp:
     """``uvicorn main:app`` for a ``main.py`` written from source text, on a given port."""
 
-    def __init__(self, workdir: Path, port: int, dev_server_url: str) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        port: int,
+        dev_server_url: str,
+        keys: serve.ProductionKeys | None = None,
+    ) -> None:
+        """``keys``: the server is a production one (``inngest start``); the program is then
+        configured as the SDK documents for production, by environment: INNGEST_BASE_URL and
+        the signing and event keys, without INNGEST_DEV. The program's text is the same."""
         self.workdir = workdir
         self.port = port
         self.dev_server_url = dev_server_url
+        self.keys = keys
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -57,12 +67,30 @@ class ScratchApp:
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    @property
+    def _answering(self) -> tuple[int, ...]:
+        # In production mode the SDK refuses an unsigned GET (401): that is the app answering.
+        return (200,) if self.keys is None else (200, 401)
+
+    def environment(self) -> dict[str, str]:
+        """The program's environment: INNGEST_DEV for the dev server, or the production
+        configuration (base URL and keys, no INNGEST_DEV) for a server with ``keys``."""
+        env = {**os.environ, "INNGEST_DEV": self.dev_server_url}
+        if self.keys is not None:
+            del env["INNGEST_DEV"]
+            env |= {
+                "INNGEST_BASE_URL": self.dev_server_url,
+                serve.SIGNING_KEY_ENV: self.keys.signing_key,
+                serve.EVENT_KEY_ENV: self.keys.event_key,
+            }
+        return env
+
     def start(self, source: str, *, timeout: float = 30.0) -> float:
         """Write ``source`` as main.py and serve it; returns the seconds until it answered."""
         self.stop()
         self.workdir.mkdir(parents=True, exist_ok=True)
         (self.workdir / "main.py").write_text(source, encoding="utf-8")
-        env = {**os.environ, "INNGEST_DEV": self.dev_server_url}
+        env = self.environment()
         command = [
             sys.executable, "-m", "uvicorn", "main:app", "--app-dir", str(self.workdir),
             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
@@ -79,7 +107,7 @@ class ScratchApp:
                 self._process = None
                 raise RuntimeError(f"the scratch app exited at start-up:\n{tail}")
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(self.url, timeout=1.0).status_code == 200:
+                if httpx.get(self.url, timeout=1.0).status_code in self._answering:
                     return time.monotonic() - started
             time.sleep(0.05)
         self.stop()

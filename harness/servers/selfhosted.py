@@ -482,7 +482,7 @@ class SelfHostedServer(DevServer):
                     [*self._launcher, *self.flags()],
                     cwd=self._workdir, stdout=log, stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL, start_new_session=True,
-                    env=_server_env(),
+                    env={**_server_env(), **dict(self.options.env)},
                 )  # fmt: skip
             except OSError as exc:
                 raise SelfHostedError(
@@ -588,9 +588,41 @@ class SelfHostedServer(DevServer):
     def app_keys(self) -> ProductionKeys:
         return ProductionKeys(signing_key=self.signing_key, event_key=self.event_key)
 
+    def connections_to(self, port: int) -> int:
+        """How many TCP connections this ``inngest start`` process holds open to ``port`` on
+        127.0.0.1 now (0 when it is not running): which instance is calling the app."""
+        process = self._process
+        if process is None or process.poll() is not None:
+            return 0
+        return open_connections(process.pid, port)
+
     def api(self) -> DevServerAPI:
         """An API client that authenticates as the app does (signing key, event key)."""
         return DevServerAPI(self.url, signing_key=self.signing_key, event_key=self.event_key)
+
+
+def open_connections(pid: int, port: int) -> int:
+    """TCP connections process ``pid`` has open to 127.0.0.1:``port``: its socket inodes
+    (/proc/<pid>/fd) matched against the connection table (/proc/<pid>/net/tcp), whose remote
+    address is hex ``0100007F:<port>``. 0 when the process is gone."""
+    try:
+        inodes = set()
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+        lines = Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return 0
+    remote = f"0100007F:{port:04X}"
+    established = "01"
+    count = 0
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 9 and fields[2] == remote and fields[3] == established:
+            count += fields[9] in inodes
+    return count
 
 
 def start_help() -> str | None:
@@ -616,7 +648,8 @@ def _tmp_reachable_by_all() -> str:
 
 def _server_env() -> dict[str, str]:
     """The environment for ``inngest start``: ours, without INNGEST_* settings it would read
-    (it takes any flag from an INNGEST_<FLAG> variable; only the command line decides here)."""
+    (it takes any flag from an INNGEST_<FLAG> variable; only the command line decides here).
+    A probe's own variables (``options.env``, e.g. a feature flag) are added on top."""
     return {k: v for k, v in os.environ.items() if not k.startswith("INNGEST_")}
 
 

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+import httpx
+
 from harness.servers.api import DevServerAPI
 
 TRACE_DETAILS_FRAGMENT = """
@@ -212,6 +214,21 @@ GET_RUNS = """
     }
   }
 """
+
+
+def feature_info(server_url: str) -> dict[str, Any]:
+    """``GET /dev`` as the UI reads it for its feature flags: the answer's JSON, or ``{}`` when
+    the server does not answer it. ``inngest start`` answers 404 (pkg/devserver/api.go, Info:
+    "Return 404 in self-hosted mode"); the UI then uses each flag's default
+    (ui/apps/dev-server-ui/src/hooks/useBooleanFlag.ts), and so does the suite."""
+    response = httpx.get(f"{server_url}/dev", timeout=10)
+    if not response.is_success:
+        return {}
+    try:
+        answer = response.json()
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
 
 
 def traces_preview(info: dict[str, Any]) -> bool:

@@ -1573,9 +1573,12 @@ def _production_differences(md: Markdown, data: ReportData) -> None:
                 "The same probes and rubrics, run against `inngest start` on PostgreSQL + Redis "
                 "with a signing key and an event key, the app in production mode "
                 "(`run_all.py --server self-hosted`, results in `results/self-hosted/`): "
-                "{measured} of {total} items measured there.",
-                measured=len(production.items),
+                "{rated} of {total} items rated there, {not_applicable} not applicable.",
+                rated=sum(r.rating is not None for r in production.items.values()),
                 total=len(ITEMS),
+                not_applicable=sum(
+                    r.status is ItemStatus.NOT_APPLICABLE for r in production.items.values()
+                ),
             )
         )
     )

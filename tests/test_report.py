@@ -388,7 +388,7 @@ def test_self_hosted_ratings_stand_beside_the_dev_servers_and_differences_are_li
     assert "| [EX-03](#ex-03) Idempotency / Deduplication | — | not measured |" in en
     differences = en.split("## Where the production server differs from the dev server")[1]
     differences = differences.split("\n## ")[0]
-    assert "4 of 58 items measured there" in differences
+    assert "3 of 58 items rated there, 1 not applicable" in differences
     assert "EX-01" not in differences  # the same on both
     assert "self-hosted: not applicable (checks the dev server's own CLI)" in differences
     assert "**[EX-04](#ex-04) State Persistence** dev server ★★★★★, self-hosted ★★★☆☆" in (

@@ -401,8 +401,9 @@ def test_self_hosted_ratings_stand_beside_the_dev_servers_and_differences_are_li
     assert "| [EX-03](#ex-03) Idempotency / Deduplication | — | not measured |" in en
     differences = en.split("## Where the production server differs from the dev server")[1]
     differences = differences.split("\n## ")[0]
-    assert "4 of 58 items measured there" in differences
+    assert "3 of 58 items rated there, 1 not applicable" in differences
     assert "EX-01" not in differences  # the same on both
+    assert "Same stars, different checks" not in differences
     assert "self-hosted: not applicable (checks the dev server's own CLI)" in differences
     assert "**[EX-04](#ex-04) State Persistence** dev server ★★★★★, self-hosted ★★★☆☆" in (
         differences
@@ -447,3 +448,14 @@ def test_performance_figures_of_both_servers_stand_side_by_side(tree: Path) -> N
     table = en.split("### Performance on both servers")[1]
     assert "| PF-01 `latency` | 12.5 ms | 12.5 ms |" in table
     assert "| PF-01 `latency` | 12.5 ms | 12.5 ms |" in ja
+
+
+def test_the_same_stars_from_different_checks_are_listed_apart(tree: Path) -> None:
+    write_results(tree / "results", result("EX-01", 5))
+    production = result("EX-01", 5)
+    production.evidence.check("bad", t("the other thing happened"), True)
+    write_results(tree / "results" / "self-hosted", production)
+    en, _ = generate(tree)
+    section = en.split("### Same stars, different checks")[1].split("\n## ")[0]
+    assert "[EX-01](#ex-01) Progress Guarantee ★★★★★" in section
+    assert "<sub>`bad`</sub>: dev server ✘ failed, self-hosted ✔ passed" in section

@@ -1807,9 +1807,12 @@ def _production_differences(md: Markdown, data: ReportData) -> None:
                 "The same probes and rubrics, run against `inngest start` on PostgreSQL + Redis "
                 "with a signing key and an event key, the app in production mode "
                 "(`run_all.py --server self-hosted`, results in `results/self-hosted/`): "
-                "{measured} of {total} items measured there.",
-                measured=len(production.items),
+                "{rated} of {total} items rated there, {not_applicable} not applicable.",
+                rated=sum(r.rating is not None for r in production.items.values()),
                 total=len(ITEMS),
+                not_applicable=sum(
+                    r.status is ItemStatus.NOT_APPLICABLE for r in production.items.values()
+                ),
             )
         )
     )
@@ -1823,7 +1826,27 @@ def _production_differences(md: Markdown, data: ReportData) -> None:
         for check_line in _differing_checks(md, here, there):
             md.add("  - " + check_line)
     md.add("")
+    _same_stars_other_checks(md, data, production, [there.id for _, there in differing])
     _performance_beside(md, data, production)
+
+
+def _same_stars_other_checks(
+    md: Markdown, data: ReportData, production: ReportData, listed: list[str]
+) -> None:
+    """Items rated the same on both servers whose checks nevertheless came out differently."""
+    lines = []
+    for item_id, there in production.items.items():
+        here = data.result(item_id)
+        if item_id in listed or here is None or there.rating is None:
+            continue
+        checks = _differing_checks(md, here, there)
+        if checks:
+            lines.append("- " + item_link(there, md) + f" {stars(there.stars)}")
+            lines += ["  - " + line for line in checks]
+    if not lines:
+        return
+    md.heading(3, t("Same stars, different checks"))
+    md.add(*lines, "")
 
 
 # The items whose figures are set side by side, whatever their stars.

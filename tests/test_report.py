@@ -31,6 +31,8 @@ SCRIPTS = {
     "RT": "02_rt_retry_timeout.py",
     "OB": "09_ob_observability.py",
     "PF": "07_pf_performance.py",
+    "VR": "05_vr_versioning.py",
+    "DX": "10_dx_developer_experience.py",
 }
 
 
@@ -459,3 +461,18 @@ def test_the_same_stars_from_different_checks_are_listed_apart(tree: Path) -> No
     section = en.split("### Same stars, different checks")[1].split("\n## ")[0]
     assert "[EX-01](#ex-01) Progress Guarantee ★★★★★" in section
     assert "<sub>`bad`</sub>: dev server ✘ failed, self-hosted ✔ passed" in section
+
+
+def test_items_whose_gap_one_pattern_module_closes_make_one_action(tree: Path) -> None:
+    module = "patterns/history_replay.py"
+
+    def replayed(item_id: str) -> ItemResult:
+        pattern = PatternRating(pattern=t("a replay check"), stars=4, reason=t("ok"), module=module)
+        return result(item_id, 2, pattern=pattern, advice=t("replay recorded histories in CI"))
+
+    write_results(tree / "results", replayed("VR-02"), replayed("DX-07"), result("EX-05", 3))
+    en, _ = generate(tree)
+    actions = en.split("## The ten actions that matter most")[1].split("\n## ")[0]
+    numbered = [line for line in actions.splitlines() if re.match(r"\d+\. ", line)]
+    replay = [line for line in numbered if "Replay recorded histories in CI" in line]
+    assert len(replay) == 1 and "[VR-02]" in replay[0] and "[DX-07]" in replay[0]

@@ -428,10 +428,24 @@ def key_findings(data: ReportData) -> list[ItemResult]:
     return chosen
 
 
-def top_actions(data: ReportData) -> list[ItemResult]:
-    """The items whose rubric advice matters most, by the same ranking (★★★★★ items last)."""
+def top_actions(data: ReportData) -> list[list[ItemResult]]:
+    """The actions that matter most, by the same ranking (★★★★★ items last): each the advice
+    of one item, or of several items whose gap the same pattern module closes (one action, not
+    the same advice twice)."""
     advised = [r for r in data.verdict.items.values() if r.rating and r.rating.advice]
-    return sorted(advised, key=lambda r: _rank(data, r))[:ACTIONS_MAX]
+    actions: list[list[ItemResult]] = []
+    by_module: dict[str, list[ItemResult]] = {}
+    for r in sorted(advised, key=lambda r: _rank(data, r)):
+        assert r.rating
+        module = r.rating.pattern.module if r.rating.pattern else None
+        if module and module in by_module:
+            by_module[module].append(r)
+            continue
+        action = [r]
+        if module:
+            by_module[module] = action
+        actions.append(action)
+    return actions[:ACTIONS_MAX]
 
 
 def _summary(md: Markdown, data: ReportData) -> None:
@@ -651,14 +665,14 @@ def _actions(md: Markdown, data: ReportData) -> None:
             )
         )
     )
-    for number, r in enumerate(chosen, 1):
+    for number, group in enumerate(chosen, 1):
+        r = group[0]
         assert r.rating and r.rating.advice
         advice = md(r.rating.advice).rstrip(".。")
         if md.lang == "en":
             advice = advice[:1].upper() + advice[1:]
-        action = t(
-            "{advice} ({item}, {stars})", advice=advice, item=item_link(r, md), stars=stars(r.stars)
-        )
+        items = joined(md, [f"{item_link(g, md)}, {stars(g.stars)}" for g in group])
+        action = t("{advice} ({items})", advice=advice, items=items)
         md.add(f"{number}. {md(action)}")
 
 
@@ -752,7 +766,7 @@ def lookup_category(r: ItemResult) -> Category:
 
 def _watch(md: Markdown, data: ReportData) -> None:
     shown = {r.id for r in key_findings(data)}
-    actions = {r.id: n for n, r in enumerate(top_actions(data), 1)}
+    actions = {r.id: n for n, group in enumerate(top_actions(data), 1) for r in group}
     watch = [
         r
         for r in data.items.values()

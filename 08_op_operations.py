@@ -1094,8 +1094,8 @@ def _survival_findings(scenario: str, outcome: dict[str, Any]) -> dict[str, dict
     return {
         "history-kept": {
             "description": t(
-                "a finished run is still readable after the server restarts ({scenario})",
-                scenario=scenario,
+                "a finished run is still readable after the server restarts: {scenario}",
+                scenario=SCENARIOS[scenario],
             ),
             "passed": outcome["history"] == "COMPLETED",
             "observed": outcome,
@@ -1103,22 +1103,22 @@ def _survival_findings(scenario: str, outcome: dict[str, Any]) -> dict[str, dict
         },
         "registration-kept": {
             "description": t(
-                "the app's functions are registered after the server restarts ({scenario}; the "
-                "dev server syncs its -u URL at boot)",
-                scenario=scenario,
+                "the app's functions are registered after the server restarts, as the dev "
+                "server syncs its -u URL at boot: {scenario}",
+                scenario=SCENARIOS[scenario],
             )
             if scenario.startswith("dev")
             else t(
-                "the app's functions are still registered after the server restarts ({scenario})",
-                scenario=scenario,
+                "the app's functions are still registered after the server restarts: {scenario}",
+                scenario=SCENARIOS[scenario],
             ),
             "passed": bool(outcome["registered"]),
             "observed": outcome["registered"],
         },
         "in-flight-resumed": {
             "description": t(
-                "a run sleeping while the server restarts completes ({scenario})",
-                scenario=scenario,
+                "a run sleeping while the server restarts completes: {scenario}",
+                scenario=SCENARIOS[scenario],
             ),
             "passed": outcome["in_flight"] == "COMPLETED",
             "observed": outcome["in_flight"],

@@ -50,8 +50,15 @@ import inngest
 import serve
 from harness.errors import ExitCode, SetupError
 from harness.faults import history as recorded
+from harness.faults.history import History
 from harness.faults.invariants import FINAL, check_all, recovery_times, repeats
-from harness.faults.model import CAMPAIGN_FILE, Campaign, CampaignFile, InvariantOutcome
+from harness.faults.model import (
+    CAMPAIGN_FILE,
+    Campaign,
+    CampaignFile,
+    InvariantOutcome,
+    RepeatFigures,
+)
 from harness.faults.proxy import FaultProxy, Mode
 from harness.faults.schedule import APP_FAULTS, SERVER_FAULTS, Fault, FaultKind, make_schedule
 from harness.host import ports, validate
@@ -145,6 +152,10 @@ def _parse(argv: list[str] | None) -> Any:
                         help="bound on the wait for every run to end (default 240 s)")  # fmt: skip
     parser.add_argument("--results-dir", type=Path, default=ROOT / "results")
     parser.add_argument("--no-save", action="store_true", help="print, write no results")
+    parser.add_argument(
+        "--recheck", action="store_true",
+        help="run nothing: check the saved histories again (after a checker changed)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if not 0.05 <= args.mean_gap <= 60:
         parser.error(f"--mean-gap {args.mean_gap}: allowed 0.05 to 60 seconds")
@@ -479,8 +490,31 @@ def save(results_dir: Path, campaign: Campaign, history_path: Path) -> Path:
     return target
 
 
+def recheck(results_dir: Path) -> int:
+    """Check every saved campaign's history again with the current checkers; the history is
+    the evidence, the checkers only read it."""
+    target = results_dir / CAMPAIGN_FILE
+    if not target.exists():
+        print(f"error: no {target} to check again", file=sys.stderr)
+        return ExitCode.CANNOT_RUN
+    saved = CampaignFile.model_validate_json(target.read_text(encoding="utf-8"))
+    for kind, campaign in saved.campaigns.items():
+        path = results_dir / "fault_campaign" / Path(campaign.history_file).name
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            history = History.from_jsonl(list(handle))
+        campaign.invariants = [InvariantOutcome(**o.as_dict()) for o in check_all(history)]
+        campaign.repeats = RepeatFigures(**repeats(history).as_dict())
+        campaign.recovery_s = recovery_times(history)
+        saved.campaigns[kind] = campaign
+        print("\n".join(_summary(campaign)))
+    write_atomically(target, saved.model_dump_json(indent=1) + "\n")
+    return 0 if all(c.holds for c in saved.campaigns.values()) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
+    if args.recheck:
+        return recheck(args.results_dir)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     with tempfile.TemporaryDirectory(prefix="fault-campaign-") as tmp:
         campaign_run = CampaignRun(args, Path(tmp))

@@ -157,3 +157,20 @@ def test_the_schedule_is_a_function_of_its_seed(seed: int) -> None:
 def test_the_dev_server_schedule_has_no_server_faults() -> None:
     faults = make_schedule(5, 300, list(APP_FAULTS), mean_gap_s=0.6)
     assert faults and not {f.kind for f in faults} & {FaultKind.SERVER_KILL, FaultKind.SERVER_TERM}
+
+
+def test_an_acknowledged_order_without_a_run_says_when_the_server_stopped_after_it() -> None:
+    history = _clean()
+    lost = replace(
+        history,
+        sends=[*history.sends, Send("o3", "o3-1", 30.0, True, "e3")],
+        faults=[*history.faults, FaultWindow(1, "server-kill", 30.2, 31.5)],
+    )
+    violation = invariants.every_run_final(lost).violations[0]
+    assert violation == {
+        "order": "o3",
+        "found": "no run",
+        "acknowledged_at": 30.0,
+        "next_server_fault": "server-kill",
+        "seconds_after_acknowledged": 0.2,
+    }

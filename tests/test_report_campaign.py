@@ -83,8 +83,8 @@ def test_items_whose_claims_the_campaign_tests_cite_it_and_others_do_not(tmp_pat
     reports = _reports(tmp_path, CampaignFile(campaigns={"self-hosted": campaign("self-hosted")}))
     en = reports["en"]
     ex04 = en.split("#### EX-04")[1].split("####")[0]
-    assert "Under random faults ([the fault campaign](#fault-campaign))" in ex04
-    assert "runs in flight when the server was stopped completed after it came back" in ex04
+    assert "Under random faults ([the fault campaign](#fault-campaign)):" in ex04
+    assert "runs in flight when the server is stopped complete after it comes back" in ex04
     assert "Under random faults" not in en.split("#### EX-05")[1].split("####")[0]
     assert "ランダムな障害の下で" in reports["ja"] and "held (" not in reports["ja"]
 
@@ -93,3 +93,21 @@ def test_without_a_campaign_the_report_says_how_to_record_one(tmp_path: Path) ->
     en = _reports(tmp_path, None)["en"]
     assert "No fault campaign has been recorded (`python fault_campaign.py`)." in en
     assert "Under random faults" not in en
+
+
+def test_orders_acknowledged_then_lost_are_explained_from_the_source(tmp_path: Path) -> None:
+    lost = campaign("self-hosted")
+    lost.invariants[0] = InvariantOutcome(
+        key="every-run-final",
+        checked=40,
+        holds=False,
+        total_violations=2,
+        violations=[
+            {"order": "o1", "found": "no run", "seconds_after_acknowledged": 0.05},
+            {"order": "o2", "found": "no run", "seconds_after_acknowledged": 0.23},
+        ],
+    )
+    reports = _reports(tmp_path, CampaignFile(campaigns={"self-hosted": lost}))
+    assert "2 orders the server had acknowledged" in reports["en"]
+    assert "stopped 0.23 s or less after it answered" in reports["en"]
+    assert "pkg/cuedefs/config/config.cue" in reports["ja"] and "2 件は" in reports["ja"]

@@ -67,6 +67,23 @@ def _steps_by_run(history: History) -> dict[str, list[StepRecord]]:
     return by
 
 
+def _server_fault_after(history: History, order: str) -> dict[str, Any]:
+    """For an order that never got a run: when the server acknowledged it, and the first server
+    stop after that (a lost acknowledged event points at what the server holds in memory)."""
+    acknowledged = min(
+        (s.t for s in history.sends if s.order_key == order and s.accepted), default=0
+    )
+    after = [f for f in history.faults if f.kind in SERVER_FAULTS and f.start_t >= acknowledged]
+    if not after:
+        return {"acknowledged_at": acknowledged}
+    first = min(after, key=lambda f: f.start_t)
+    return {
+        "acknowledged_at": acknowledged,
+        "next_server_fault": first.kind,
+        "seconds_after_acknowledged": round(first.start_t - acknowledged, 3),
+    }
+
+
 def every_run_final(history: History) -> Outcome:
     """Every accepted order has a run, and it reached a final status (none lost, none stuck)."""
     finals = _finals_by_order(history)
@@ -75,7 +92,7 @@ def every_run_final(history: History) -> Outcome:
     for order in orders:
         runs = finals.get(order, [])
         if not runs:
-            outcome.add({"order": order, "found": "no run"})
+            outcome.add({"order": order, "found": "no run", **_server_fault_after(history, order)})
         for run in runs:
             if run.status not in FINAL:
                 outcome.add({"order": order, "run": run.run_id, "status": run.status})

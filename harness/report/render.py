@@ -274,6 +274,7 @@ GROUPED = N_("{group} ({members})")
 CHECKS_HELD = N_("{checks} held")
 CHECKS_NOT_HELD = N_("{checks} did not hold")
 CHECK_QUOTED = N_("“{check}”")
+ITEM_STARS = N_("{item}, {stars}")
 # Where the appendix's parts start (explicit anchors: headings differ between the languages).
 ENVIRONMENT_ANCHOR = "test-environment"
 SCALE_ANCHOR = "star-scale"
@@ -671,7 +672,9 @@ def _actions(md: Markdown, data: ReportData) -> None:
         advice = md(r.rating.advice).rstrip(".。")
         if md.lang == "en":
             advice = advice[:1].upper() + advice[1:]
-        items = joined(md, [f"{item_link(g, md)}, {stars(g.stars)}" for g in group])
+        items = joined(
+            md, [md(ITEM_STARS).format(item=item_link(g, md), stars=stars(g.stars)) for g in group]
+        )
         action = t("{advice} ({items})", advice=advice, items=items)
         md.add(f"{number}. {md(action)}")
 
@@ -1119,19 +1122,19 @@ def _prerequisites(md: Markdown, data: ReportData) -> None:
 CAMPAIGN_ANCHOR = "fault-campaign"
 # What each invariant says, for readers (the keys are harness/faults/invariants.py's).
 INVARIANT_NAMES: dict[str, str] = {
-    "every-run-final": N_("every order's run reached a final status: none lost, none stuck"),
-    "every-run-completes": N_("every run completed: none failed under the faults"),
+    "every-run-final": N_("every order's run reaches a final status: none is lost or stuck"),
+    "every-run-completes": N_("every run completes: none fails under the faults"),
     "one-run-per-order": N_(
-        "one run per order, though some orders were sent twice (the same event ID, or another "
+        "one run per order, though some orders are sent twice (the same event ID, or another "
         "event ID with the same idempotency key)"
     ),
-    "no-recompute-after-progress": N_("no step ran again once a later step of its run had started"),
-    "at-least-once": N_("every step of a completed run did its work at least once"),
+    "no-recompute-after-progress": N_("no step runs again once a later step of its run started"),
+    "at-least-once": N_("every step of a completed run does its work at least once"),
     "outputs-agree": N_(
-        "each output holds values its steps returned, and later steps saw those same values"
+        "each output holds values its steps returned, and later steps see those same values"
     ),
     "nothing-lost-across-server-restarts": N_(
-        "runs in flight when the server was stopped completed after it came back"
+        "runs in flight when the server is stopped complete after it comes back"
     ),
 }
 # The items whose claims the campaign tests, and the invariants that bear on each.
@@ -1254,6 +1257,8 @@ def _campaign(md: Markdown, data: ReportData) -> None:
     for key, name in INVARIANT_NAMES.items():
         rows.append([md(name), *(_invariant_cell(md, campaigns[k], key) for k in order)])
     md.table([t("Campaign"), *(SERVER_LABELS[k] for k in order)], rows)
+    for kind in order:
+        _lost_acknowledged(md, kind, campaigns[kind])
     md.paragraph(
         md(
             t(
@@ -1273,32 +1278,60 @@ def _campaign(md: Markdown, data: ReportData) -> None:
     )
 
 
-def _campaign_citation(md: Markdown, item_id: str, campaign: CampaignFile | None) -> str:
-    """One line for an item whose claim the fault campaign tests, or '' if none does."""
-    keys = CAMPAIGN_CITES.get(item_id)
-    if not keys or campaign is None or not campaign.campaigns:
-        return ""
-    parts = []
-    for kind in (k for k in SERVER_LABELS if k in campaign.campaigns):
-        found = campaign.campaigns[kind]
-        cells = [f"{md(INVARIANT_NAMES[key])}: {_invariant_cell(md, found, key)}" for key in keys]
-        parts.append(
-            md(
-                t(
-                    "{server}, {faults} faults: {invariants}",
-                    server=md(SERVER_LABELS[kind]),
-                    faults=found.faults_total,
-                    invariants=md(CLAUSE_SEPARATOR).join(cells),
-                )
+def _lost_acknowledged(md: Markdown, kind: str, campaign: Campaign) -> None:
+    """Say what the source shows about orders the server acknowledged and then never ran."""
+    final = next((o for o in campaign.invariants if o.key == "every-run-final"), None)
+    lost = [
+        v
+        for v in (final.violations if final else [])
+        if v.get("found") == "no run" and "seconds_after_acknowledged" in v
+    ]
+    if not lost:
+        return
+    md.paragraph(
+        md(
+            t(
+                "{server}: {count} orders the server had acknowledged (it answered the send with "
+                "an event ID) never started a run, and in each the server was stopped {max_s} s or "
+                "less after it answered. `inngest start` hands events from its event API to the "
+                "part that starts runs through an in-memory stream by default (`eventstream` is "
+                "`inmemory` in pkg/cuedefs/config/config.cue at v1.43.0, read in the source), so "
+                "an event acknowledged but not yet taken from that stream is lost when the process "
+                "dies. A producer cannot tell: its send succeeded.",
+                server=md(SERVER_LABELS.get(kind, kind)),
+                count=len(lost),
+                max_s=max(float(v["seconds_after_acknowledged"]) for v in lost),
             )
         )
-    return md(
-        t(
-            "Under random faults ([the fault campaign](#{anchor})): {campaigns}",
-            anchor=CAMPAIGN_ANCHOR,
-            campaigns=md(CLAUSE_SEPARATOR).join(parts),
-        )
     )
+
+
+def _campaign_citation(md: Markdown, item_id: str, campaign: CampaignFile | None) -> list[str]:
+    """Bullet lines for an item whose claim the fault campaign tests (none if none does): one
+    line, then one nested line per server and invariant."""
+    keys = CAMPAIGN_CITES.get(item_id)
+    if not keys or campaign is None or not campaign.campaigns:
+        return []
+    lines = [
+        "- "
+        + md(t("Under random faults ([the fault campaign](#{anchor})):", anchor=CAMPAIGN_ANCHOR))
+    ]
+    for kind in (k for k in SERVER_LABELS if k in campaign.campaigns):
+        found = campaign.campaigns[kind]
+        for key in keys:
+            lines.append(
+                "  - "
+                + md(
+                    t(
+                        "{server}, {faults} faults: {invariant}: {outcome}",
+                        server=md(SERVER_LABELS[kind]),
+                        faults=found.faults_total,
+                        invariant=md(INVARIANT_NAMES[key]),
+                        outcome=_invariant_cell(md, found, key),
+                    )
+                )
+            )
+    return lines
 
 
 def _temporal(md: Markdown, data: ReportData) -> None:
@@ -1588,9 +1621,7 @@ def _item(md: Markdown, r: ItemResult, campaign: CampaignFile | None = None) -> 
                 )
             )
         )
-    cited = _campaign_citation(md, r.id, campaign)
-    if cited:
-        md.add("- " + cited)
+    md.add(*_campaign_citation(md, r.id, campaign))
     md.add("", "<details><summary>" + _evidence_summary(md, r.evidence) + "</summary>", "")
     _evidence_lines(md, r.evidence)
     if r.source:
@@ -1784,7 +1815,7 @@ def _which_server(md: Markdown, data: ReportData) -> None:
 
 def _outcome(md: Markdown, check: Check | None) -> str:
     if check is None:
-        return md(t("not recorded"))
+        return "· " + md(t("not recorded"))
     return f"{SYMBOLS[check.outcome]} {md(OUTCOME_LABELS[check.outcome])}"
 
 
@@ -1945,10 +1976,14 @@ def _differing_checks(md: Markdown, here: ItemResult | None, there: ItemResult) 
         before = dev_checks.get(check.key)
         if before is not None and before.outcome is check.outcome:
             continue
+        # A check not run on one server carries only why; say what it checks from the other.
+        described = (
+            before if before is not None and check.outcome is CheckOutcome.NOT_RUN else check
+        )
         line = md(
             t(
                 "{check} <sub>`{key}`</sub>: dev server {dev}, self-hosted {production}",
-                check=md(check.description),
+                check=md(described.description),
                 key=check.key,
                 dev=_outcome(md, before),
                 production=_outcome(md, check),
@@ -1957,6 +1992,6 @@ def _differing_checks(md: Markdown, here: ItemResult | None, there: ItemResult) 
         if check.outcome is CheckOutcome.FAILED and check.observed is not None:
             line += " — " + md(t("observed: {value}", value=f"`{_short(check.observed)}`"))
         elif check.outcome is CheckOutcome.NOT_RUN and check.reason:
-            line += " — " + md(t("not run: {reason}", reason=md(check.reason)))
+            line += " — " + md(check.reason)
         lines.append(line)
     return lines

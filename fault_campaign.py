@@ -10,7 +10,7 @@ is recorded outside the app and the server, in a SQLite history; some orders are
 campaign waits (bounded) for every run to end, then checks invariants on the history
 (harness/faults/invariants.py) and keeps every counterexample.
 
-    python fault_campaign.py                          # self-hosted: 500 orders, 500 s of faults
+    python fault_campaign.py                          # self-hosted: 500 orders, 540 s of faults
     python fault_campaign.py --server dev --runs 150 --duration 120
     python fault_campaign.py --seed 7                 # the same fault schedule as seed 7's
 
@@ -143,13 +143,13 @@ def _parse(argv: list[str] | None) -> Any:
     parser.add_argument("--server", choices=SERVERS, default="self-hosted")
     parser.add_argument("--runs", type=validate.whole_number(1, 100_000), default=500,
                         help="orders to send (default 500)")  # fmt: skip
-    parser.add_argument("--duration", type=validate.whole_number(10, 3600), default=500,
-                        help="seconds of faults (default 500)")  # fmt: skip
-    parser.add_argument("--mean-gap", type=float, default=0.4,
-                        help="mean of a gap's random part, seconds (default 0.4)")  # fmt: skip
+    parser.add_argument("--duration", type=validate.whole_number(10, 3600), default=540,
+                        help="seconds of faults (default 540)")  # fmt: skip
+    parser.add_argument("--mean-gap", type=float, default=0.3,
+                        help="mean of a gap's random part, seconds (default 0.3)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=None, help="fault schedule seed (default: new)")
-    parser.add_argument("--quiesce", type=validate.whole_number(10, 3600), default=240,
-                        help="bound on the wait for every run to end (default 240 s)")  # fmt: skip
+    parser.add_argument("--quiesce", type=validate.whole_number(10, 3600), default=90,
+                        help="bound on the wait for every run to end (default 90 s)")  # fmt: skip
     parser.add_argument("--results-dir", type=Path, default=ROOT / "results")
     parser.add_argument("--no-save", action="store_true", help="print, write no results")
     parser.add_argument(

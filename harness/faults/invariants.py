@@ -17,7 +17,7 @@ from harness.faults.history import History, StepRecord
 COMPLETED = "COMPLETED"
 FINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 SERVER_FAULTS = frozenset({"server-term", "server-kill"})
-KEPT = 20  # counterexamples kept per invariant (the count is always complete)
+KEPT = 50  # counterexamples kept per invariant (the count is always complete)
 
 
 @dataclass
@@ -26,6 +26,9 @@ class Outcome:
     checked: int  # how many runs (or steps) the invariant was checked on
     violations: list[dict[str, Any]] = field(default_factory=list)
     total_violations: int = 0
+    # Every violation counted by kind ("no run", a status), where a checker tells kinds apart:
+    # the kept counterexamples are only the first ones.
+    tally: dict[str, int] = field(default_factory=dict)
 
     @property
     def holds(self) -> bool:
@@ -45,6 +48,7 @@ class Outcome:
             "holds": self.holds,
             "total_violations": self.total_violations,
             "violations": self.violations,
+            "tally": self.tally,
         }
 
 
@@ -73,7 +77,13 @@ def _server_fault_after(history: History, order: str) -> dict[str, Any]:
     acknowledged = min(
         (s.t for s in history.sends if s.order_key == order and s.accepted), default=0
     )
-    after = [f for f in history.faults if f.kind in SERVER_FAULTS and f.start_t >= acknowledged]
+    # A stop already under way when the server answered counts (a SIGTERM takes seconds).
+    after = [
+        f
+        for f in history.faults
+        if f.kind in SERVER_FAULTS
+        and (f.end_t if f.end_t is not None else f.start_t) >= acknowledged
+    ]
     if not after:
         return {"acknowledged_at": acknowledged}
     first = min(after, key=lambda f: f.start_t)
@@ -82,6 +92,24 @@ def _server_fault_after(history: History, order: str) -> dict[str, Any]:
         "next_server_fault": first.kind,
         "seconds_after_acknowledged": round(first.start_t - acknowledged, 3),
     }
+
+
+def _last_progress(history: History, run_id: str) -> dict[str, Any]:
+    """For a run that never ended: its last step record, how long before the faults ended it
+    was, and a server stop within two seconds of it (what a stuck run points at)."""
+    records = [r for r in history.steps if r.run_id == run_id]
+    if not records:
+        return {}
+    last = max(records, key=lambda r: r.t)
+    ended = max((f.end_t or f.start_t for f in history.faults), default=last.t)
+    near = [f for f in history.faults if f.kind in SERVER_FAULTS and abs(f.start_t - last.t) <= 2.0]
+    found: dict[str, Any] = {
+        "last_step": f"{last.step} {last.phase}",
+        "seconds_before_faults_ended": round(ended - last.t, 1),
+    }
+    if near:
+        found["server_fault_near_it"] = near[0].kind
+    return found
 
 
 def every_run_final(history: History) -> Outcome:
@@ -93,9 +121,18 @@ def every_run_final(history: History) -> Outcome:
         runs = finals.get(order, [])
         if not runs:
             outcome.add({"order": order, "found": "no run", **_server_fault_after(history, order)})
+            outcome.tally["no run"] = outcome.tally.get("no run", 0) + 1
         for run in runs:
             if run.status not in FINAL:
-                outcome.add({"order": order, "run": run.run_id, "status": run.status})
+                outcome.add(
+                    {
+                        "order": order,
+                        "run": run.run_id,
+                        "status": run.status,
+                        **_last_progress(history, run.run_id),
+                    }
+                )
+                outcome.tally[run.status] = outcome.tally.get(run.status, 0) + 1
     return outcome
 
 

@@ -17,6 +17,7 @@ class InvariantOutcome(BaseModel):
     holds: bool
     total_violations: int
     violations: list[dict[str, Any]] = Field(default_factory=list)  # the first ones, as data
+    tally: dict[str, int] = Field(default_factory=dict)  # every violation by kind, if told apart
 
 
 class RepeatFigures(BaseModel):

@@ -1259,6 +1259,7 @@ def _campaign(md: Markdown, data: ReportData) -> None:
     md.table([t("Campaign"), *(SERVER_LABELS[k] for k in order)], rows)
     for kind in order:
         _lost_acknowledged(md, kind, campaigns[kind])
+        _stuck_runs(md, kind, campaigns[kind])
     md.paragraph(
         md(
             t(
@@ -1278,6 +1279,47 @@ def _campaign(md: Markdown, data: ReportData) -> None:
     )
 
 
+def _stuck_runs(md: Markdown, kind: str, campaign: Campaign) -> None:
+    """Say what the history shows about runs that never ended."""
+    final = next((o for o in campaign.invariants if o.key == "every-run-final"), None)
+    stuck = [
+        v
+        for v in (final.violations if final else [])
+        if v.get("status") and "seconds_before_faults_ended" in v
+    ]
+    if not stuck:
+        return
+    term = [v for v in stuck if v.get("server_fault_near_it") == "server-term"]
+    unfinished = sum(n for k, n in final.tally.items() if k != "no run") if final else 0
+    facts = {
+        "server": md(SERVER_LABELS.get(kind, kind)),
+        "count": max(unfinished, len(stuck)),
+        "status": stuck[0]["status"],
+        "age": min(float(v["seconds_before_faults_ended"]) for v in stuck),
+        "term": len(term),
+    }
+    md.paragraph(
+        md(
+            t(
+                "{server}: {count} runs had not ended when the wait's bound ran out (status "
+                "{status}), although each had finished its last step at least {age} s before the "
+                "faults ended; for every one of them the server was stopped with SIGTERM (a "
+                "graceful stop) within 2 s of that last step: runs whose last answer reached a "
+                "server that was shutting down were left unfinished.",
+                **{k: v for k, v in facts.items() if k != "term"},
+            )
+            if len(term) == len(stuck)
+            else t(
+                "{server}: {count} runs had not ended when the wait's bound ran out (status "
+                "{status}), although each had finished its last step at least {age} s before the "
+                "faults ended; for {term} of them the server was stopped with SIGTERM (a graceful "
+                "stop) within 2 s of that last step.",
+                **facts,
+            )
+        )
+    )
+
+
 def _lost_acknowledged(md: Markdown, kind: str, campaign: Campaign) -> None:
     """Say what the source shows about orders the server acknowledged and then never ran."""
     final = next((o for o in campaign.invariants if o.key == "every-run-final"), None)
@@ -1288,18 +1330,20 @@ def _lost_acknowledged(md: Markdown, kind: str, campaign: Campaign) -> None:
     ]
     if not lost:
         return
+    count = final.tally.get("no run", len(lost)) if final else len(lost)
     md.paragraph(
         md(
             t(
                 "{server}: {count} orders the server had acknowledged (it answered the send with "
-                "an event ID) never started a run, and in each the server was stopped {max_s} s or "
-                "less after it answered. `inngest start` hands events from its event API to the "
-                "part that starts runs through an in-memory stream by default (`eventstream` is "
-                "`inmemory` in pkg/cuedefs/config/config.cue at v1.43.0, read in the source), so "
-                "an event acknowledged but not yet taken from that stream is lost when the process "
-                "dies. A producer cannot tell: its send succeeded.",
+                "an event ID) never started a run, and in each the server was being stopped or "
+                "was stopped {max_s} s or less after it answered. `inngest start` hands events "
+                "from its event API to the part that starts runs through an in-memory stream by "
+                "default (`eventstream` is `inmemory` in pkg/cuedefs/config/config.cue at "
+                "v1.43.0, read in the source), so an event acknowledged but not yet taken from "
+                "that stream is lost when the process dies. A producer cannot tell: its send "
+                "succeeded.",
                 server=md(SERVER_LABELS.get(kind, kind)),
-                count=len(lost),
+                count=count,
                 max_s=max(float(v["seconds_after_acknowledged"]) for v in lost),
             )
         )

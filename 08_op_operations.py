@@ -990,9 +990,9 @@ def _failed_on_either_server(ev: Evidence, named: dict[str, Msg]) -> list[Msg]:
         )
         hosted = ev.failed(ON_SELF_HOSTED + base)
         if dev and hosted:
-            found.append(t("{problem}, on both servers", problem=words))
+            found.append(t("{problem} (on both servers)", problem=words))
         elif hosted:
-            found.append(t("{problem}, on the self-hosted server", problem=words))
+            found.append(t("{problem} (on the self-hosted server)", problem=words))
         elif dev:
             found.append(words)
     return found

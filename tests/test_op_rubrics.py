@@ -124,11 +124,11 @@ def test_op02_names_the_faults_and_oddities_it_found_in_words(op: ModuleType) ->
 
 def test_op02_says_which_server_a_fault_was_seen_on(op: ModuleType) -> None:
     hosted = str(rate(op, "OP-02", op02(["self-hosted:rest-cancel-run"])).reason)
-    assert "does not cancel the run, on the self-hosted server" in hosted
+    assert "does not cancel the run (on the self-hosted server)" in hosted
     both = rate(
         op, "OP-02", op02(["sleeping-run-never-final", "self-hosted:sleeping-run-never-final"])
     )
-    assert "as finished, on both servers" in str(both.reason)
+    assert "as finished (on both servers)" in str(both.reason)
     assert {"sleeping-run-never-final", "self-hosted:sleeping-run-never-final"} <= set(both.drivers)
 
 

@@ -131,7 +131,6 @@ class Progress:
     failed_sends: int = 0
     duplicates: Counter[str] = field(default_factory=Counter)
     injected: Counter[str] = field(default_factory=Counter)
-    skipped: int = 0
     error: BaseException | None = None
 
 
@@ -289,7 +288,6 @@ class CampaignRun:
                 if self._stop.is_set():
                     return
                 if time.monotonic() - started > self.args.duration:
-                    self.progress.skipped = len(self.schedule) - fault.index
                     return
                 self._inject(fault)
                 healed = time.monotonic()
@@ -355,7 +353,6 @@ class CampaignRun:
         self._quiesce()
         quiescence = time.monotonic() - healed
         history = recorded.load(self.history_path, STEPS)
-        outcomes = check_all(history)
         return Campaign(
             server_kind=self.args.server,
             server=self.server.describe(),
@@ -374,10 +371,8 @@ class CampaignRun:
             runs=len({f.run_id for f in history.finals} | {r.run_id for r in history.steps}),
             faults_planned=len(self.schedule),
             faults_injected=dict(self.progress.injected),
-            invariants=[InvariantOutcome(**o.as_dict()) for o in outcomes],
-            repeats=repeats(history).as_dict(),  # type: ignore[arg-type]
-            recovery_s=recovery_times(history),
-            history_file=self._history_file(self.args.server),
+            **_checked(history),
+            history_file=f"results/fault_campaign/{self.args.server}-history.jsonl.gz",
             retries=RETRIES,
             retry_interval_s=self.server.options.retry_interval_s,
         )
@@ -436,8 +431,19 @@ class CampaignRun:
                 found[order].append((run_id, run.status, run.output))
         return found
 
-    def _history_file(self, server: str) -> str:
-        return f"results/fault_campaign/{server}-history.jsonl.gz"
+
+def _checked(history: History) -> dict[str, Any]:
+    """What the checkers read in a history: the Campaign fields they fill."""
+    return {
+        "invariants": [InvariantOutcome(**o.as_dict()) for o in check_all(history)],
+        "repeats": RepeatFigures(**repeats(history).as_dict()),
+        "recovery_s": recovery_times(history),
+    }
+
+
+def _history_path(results_dir: Path, campaign: Campaign) -> Path:
+    """Where a campaign's history is kept, beside the results file it belongs to."""
+    return results_dir / "fault_campaign" / Path(campaign.history_file).name
 
 
 def _summary(campaign: Campaign) -> list[str]:
@@ -475,11 +481,7 @@ def save(results_dir: Path, campaign: Campaign, history_path: Path) -> Path:
     )
     existing.campaigns[campaign.server_kind] = campaign
     history = recorded.load(history_path, STEPS)
-    kept = (
-        ROOT / campaign.history_file
-        if results_dir == ROOT / "results"
-        else (results_dir / "fault_campaign" / Path(campaign.history_file).name)
-    )
+    kept = _history_path(results_dir, campaign)
     kept.parent.mkdir(parents=True, exist_ok=True)
     tmp = kept.with_suffix(".tmp")
     with gzip.open(tmp, "wt", encoding="utf-8") as handle:
@@ -499,14 +501,10 @@ def recheck(results_dir: Path) -> int:
         return ExitCode.CANNOT_RUN
     saved = CampaignFile.model_validate_json(target.read_text(encoding="utf-8"))
     for kind, campaign in saved.campaigns.items():
-        path = results_dir / "fault_campaign" / Path(campaign.history_file).name
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
+        with gzip.open(_history_path(results_dir, campaign), "rt", encoding="utf-8") as handle:
             history = History.from_jsonl(list(handle))
-        campaign.invariants = [InvariantOutcome(**o.as_dict()) for o in check_all(history)]
-        campaign.repeats = RepeatFigures(**repeats(history).as_dict())
-        campaign.recovery_s = recovery_times(history)
-        saved.campaigns[kind] = campaign
-        print("\n".join(_summary(campaign)))
+        saved.campaigns[kind] = campaign.model_copy(update=_checked(history))
+        print("\n".join(_summary(saved.campaigns[kind])))
     write_atomically(target, saved.model_dump_json(indent=1) + "\n")
     return 0 if all(c.holds for c in saved.campaigns.values()) else 1
 

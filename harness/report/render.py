@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from harness.faults.model import CAMPAIGN_FILE, Campaign, CampaignFile
+from harness.faults.model import CAMPAIGN_FILE, Campaign, CampaignFile, InvariantOutcome
 from harness.i18n import LIST_SEPARATOR, N_, Lang, Msg, render, render_param, t
 from harness.rating.catalog import (
     GOOD_THRESHOLD,
@@ -1169,8 +1169,12 @@ def _fault_counts(md: Markdown, campaign: Campaign) -> str:
     )
 
 
+def _invariant(campaign: Campaign, key: str) -> InvariantOutcome | None:
+    return next((o for o in campaign.invariants if o.key == key), None)
+
+
 def _invariant_cell(md: Markdown, campaign: Campaign, key: str) -> str:
-    outcome = next((o for o in campaign.invariants if o.key == key), None)
+    outcome = _invariant(campaign, key)
     if outcome is None:
         return md(t("not checked"))
     if outcome.checked == 0:
@@ -1281,7 +1285,7 @@ def _campaign(md: Markdown, data: ReportData) -> None:
 
 def _stuck_runs(md: Markdown, kind: str, campaign: Campaign) -> None:
     """Say what the history shows about runs that never ended."""
-    final = next((o for o in campaign.invariants if o.key == "every-run-final"), None)
+    final = _invariant(campaign, "every-run-final")
     stuck = [
         v
         for v in (final.violations if final else [])
@@ -1322,7 +1326,7 @@ def _stuck_runs(md: Markdown, kind: str, campaign: Campaign) -> None:
 
 def _lost_acknowledged(md: Markdown, kind: str, campaign: Campaign) -> None:
     """Say what the source shows about orders the server acknowledged and then never ran."""
-    final = next((o for o in campaign.invariants if o.key == "every-run-final"), None)
+    final = _invariant(campaign, "every-run-final")
     lost = [
         v
         for v in (final.violations if final else [])
